@@ -1,0 +1,5 @@
+"""``python -m foci_bot``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""Which IP addresses foci-bot may connect to, and curl-style ``--connect-to`` rules.
+
+Strangers choose the URLs this bot fetches (well-knowns, base_urls, focus URLs), so by default
+nothing internal is reachable: a server-side request forgery guard applied to the address each
+connection actually uses, after DNS and after any connect-to override.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+_CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_SIXTOFOUR = ipaddress.IPv6Network("2002::/16")
+
+
+def blocked_reason(address: str) -> str | None:
+    """Why an address is off limits, or None when it is a public unicast address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return "not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        if embedded is None and ip in _SIXTOFOUR:
+            embedded = ip.sixtofour
+        if embedded is not None:
+            inner = blocked_reason(str(embedded))
+            return f"{inner} (embedded IPv4)" if inner else None
+    checks = (
+        (ip.is_unspecified, "unspecified"),
+        (ip.is_loopback, "loopback"),
+        (ip.is_link_local, "link-local"),
+        (ip.is_multicast, "multicast"),
+        (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT, "carrier-grade NAT"),
+        (ip.is_private, "private"),
+        (ip.is_reserved, "reserved"),
+        (not ip.is_global, "not globally routable"),
+    )
+    for hit, why in checks:
+        if hit:
+            return why
+    return None
+
+
+class ConnectToError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectTo:
+    """``HOST:PORT:ADDR:PORT2``: connections for HOST:PORT go to ADDR:PORT2 instead."""
+
+    host: str
+    port: int
+    addr: str
+    addr_port: int
+
+    @classmethod
+    def parse(cls, text: str) -> ConnectTo:
+        parts = _split_hostports(text)
+        if len(parts) != 4:
+            raise ConnectToError(f"--connect-to wants HOST:PORT:ADDR:PORT2, got {text!r}")
+        host, port, addr, port2 = parts
+        try:
+            nport, nport2 = int(port), int(port2)
+        except ValueError:
+            raise ConnectToError(f"bad port in --connect-to {text!r}") from None
+        if not (0 < nport < 65536 and 0 < nport2 < 65536) or not host or not addr:
+            raise ConnectToError(f"bad --connect-to {text!r}")
+        return cls(host.lower(), nport, addr, nport2)
+
+
+def _split_hostports(text: str) -> list[str]:
+    """Split on ':' but keep ``[v6]`` literals whole (and strip their brackets)."""
+    parts: list[str] = []
+    rest = text
+    while True:
+        if rest.startswith("["):
+            close = rest.find("]")
+            if close < 0:
+                return []
+            parts.append(rest[1:close])
+            rest = rest[close + 1 :]
+            if not rest:
+                return parts
+            if not rest.startswith(":"):
+                return []
+            rest = rest[1:]
+            continue
+        head, sep, rest = rest.partition(":")
+        parts.append(head)
+        if not sep:
+            return parts

@@ -1,0 +1,1 @@
+"""Pure checks: observations in, findings and verdicts out. No I/O here."""

@@ -1,0 +1,41 @@
+"""The raw observations, as plain JSON-ready data for ``--json`` (no judgement here)."""
+
+from __future__ import annotations
+
+from ..model import Fetch, Observations
+
+
+def fetch_facts(fetch: Fetch | None) -> dict[str, object] | None:
+    if fetch is None:
+        return None
+    return {
+        "url": fetch.url,
+        "final_url": fetch.final_url,
+        "status": fetch.status,
+        "error": fetch.error.value if fetch.error else None,
+        "detail": fetch.detail or None,
+        "content_type": fetch.header("content-type"),
+        "cors": fetch.header("access-control-allow-origin"),
+        "redirects": [{"url": h.url, "status": h.status, "cors": h.cors} for h in fetch.hops],
+        "elapsed_ms": fetch.elapsed_ms,
+    }
+
+
+def facts(obs: Observations) -> dict[str, object]:
+    return {
+        "wellknown": fetch_facts(obs.wellknown),
+        "versions": fetch_facts(obs.versions),
+        "transports_unstable": fetch_facts(obs.transports_unstable),
+        "transports_v1": fetch_facts(obs.transports_v1),
+        "probes": {
+            url: {
+                "healthz": fetch_facts(p.healthz),
+                "sfu_get": fetch_facts(p.sfu_get),
+                "get_token": fetch_facts(p.get_token),
+                "preflight": fetch_facts(p.preflight),
+            }
+            for url, p in obs.probes.items()
+        },
+        "base_url_assumed": obs.base_url_assumed,
+        "deadline_hit": obs.deadline_hit,
+    }

@@ -1,0 +1,69 @@
+"""Decoding untrusted JSON: bounded size (done by the HTTP client) and bounded nesting depth."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+MAX_DEPTH = 32
+
+
+class JsonProblem(ValueError):
+    """Why a body is not usable JSON; ``kind`` is "empty", "invalid" or "too-deep"."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    value: object
+
+
+def nesting_depth(text: str) -> int:
+    """Deepest bracket nesting outside strings, found without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def decode(body: bytes, max_depth: int = MAX_DEPTH) -> object:
+    """Parse a JSON body or raise JsonProblem; never RecursionError, never a huge number."""
+    if not body.strip():
+        raise JsonProblem("empty", "empty body")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise JsonProblem("invalid", "body is not UTF-8") from None
+    if nesting_depth(text) > max_depth:
+        raise JsonProblem("too-deep", f"JSON nested deeper than {max_depth} levels")
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_int=_bounded_int)
+    except (ValueError, RecursionError) as exc:
+        raise JsonProblem("invalid", f"invalid JSON: {str(exc)[:120]}") from None
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > 40:
+        raise ValueError("integer too long")
+    return int(text)

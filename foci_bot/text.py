@@ -1,0 +1,28 @@
+"""Putting remote text into markdown safely.
+
+Anything read from a server (URLs, header values, error details, JSON keys) goes through
+:func:`quote`, which makes it an inert code span: no markup, no links, no mentions. The markdown
+renderer additionally refuses raw HTML (see ``render.py``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+WORD_JOINER = "\u2060"
+
+
+def clean(value: object, limit: int = 200) -> str:
+    """Printable, bounded, single-line text with mention triggers defused."""
+    text = str(value)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else "\N{REPLACEMENT CHARACTER}" for ch in text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    # "@room" and "@user:server" can notify or become pills; a word joiner breaks the match.
+    return text.replace("@", "@" + WORD_JOINER)
+
+
+def quote(value: object, limit: int = 200) -> str:
+    """Remote text as a markdown code span that nothing can break out of."""
+    text = clean(value, limit).replace("`", "ʼ")
+    return f"`{text}`" if text.strip() else "`(empty)`"
