@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The one test command, for developers and CI alike:  ./scripts/test.sh [pytest args...]
+#
+# From a clean clone it creates .venv (the bot and its test tools) and
+# .cache/synapse-venv (Synapse for the real-homeserver tests, kept apart from the bot's
+# packages), then runs ruff, mypy and pytest. Both venvs are reused once built; .venv is
+# reinstalled only when pyproject.toml changes. FOCI_TEST_SYNAPSE_PYTHON may point at
+# another python that has matrix-synapse installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=.venv
+mkdir -p .cache
+if [ ! -x "$venv/bin/python" ]; then
+    base_python=$(command -v python3.11 || command -v python3)
+    echo "test.sh: creating $venv with $base_python"
+    "$base_python" -m venv "$venv"
+fi
+
+stamp="$venv/.foci-install-stamp"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+    echo "test.sh: installing foci-bot with its test extra into $venv"
+    if ! "$venv/bin/python" -m pip install -q -e '.[test]' >.cache/pip-install.log 2>&1; then
+        tail -n 40 .cache/pip-install.log >&2
+        echo "test.sh: pip install failed (full log: .cache/pip-install.log)" >&2
+        exit 1
+    fi
+    echo "$want" >"$stamp"
+fi
+
+# Builds .cache/synapse-venv on first use (or checks $FOCI_TEST_SYNAPSE_PYTHON).
+FOCI_TEST_SYNAPSE_PYTHON="$("$venv/bin/python" -m tests.synapse_harness --build)"
+export FOCI_TEST_SYNAPSE_PYTHON
+
+echo "test.sh: ruff check"
+"$venv/bin/ruff" check --quiet .
+echo "test.sh: mypy --strict foci_bot"
+"$venv/bin/mypy" --strict foci_bot
+echo "test.sh: pytest"
+"$venv/bin/python" -m pytest -q "$@"
