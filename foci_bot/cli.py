@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import os
 import sys
@@ -60,6 +61,8 @@ def add_network_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow loopback, private and link-local addresses (lab use only)",
     )
+    group.add_argument("--allow-address", action="append", default=[], metavar="IP",
+                       help="exempt exactly this IP address from the guard (repeatable)")
     group.add_argument("--timeout", type=_positive, default=5.0, help="seconds per request (default 5)")
     group.add_argument("--deadline", type=_positive, default=20.0, help="seconds per server (default 20)")
     group.add_argument("--concurrency", type=int, default=64, help="requests in flight at once (default 64)")
@@ -102,10 +105,17 @@ def http_options(args: argparse.Namespace) -> HttpOptions:
         raise UsageError(f"--cacert {args.cacert!r} is not a readable file")
     if not 1 <= args.concurrency <= 1000:
         raise UsageError("--concurrency must be between 1 and 1000")
+    exempt = set()
+    for text in args.allow_address:
+        try:
+            exempt.add(str(ipaddress.ip_address(text.strip("[]"))))
+        except ValueError:
+            raise UsageError(f"--allow-address wants an IP address, got {text!r}") from None
     return HttpOptions(
         timeout=args.timeout,
         concurrency=args.concurrency,
         allow_private=args.allow_private,
+        allowed_addresses=frozenset(exempt),
         connect_to=tuple(rules),
         cacert=args.cacert,
     )

@@ -40,6 +40,7 @@ class HttpOptions:
     timeout: float = 5.0
     concurrency: int = 32
     allow_private: bool = False
+    allowed_addresses: frozenset[str] = frozenset()  # exact IPs exempt from the guard
     connect_to: tuple[ConnectTo, ...] = ()
     cacert: str | None = None
     user_agent: str = f"foci-bot/{__version__}"
@@ -72,7 +73,8 @@ class _GuardedConnector(aiohttp.TCPConnector):
         results = await super()._resolve_host(host, port, traces=traces)
         if self._options.allow_private:
             return results
-        allowed = [r for r in results if blocked_reason(r["host"]) is None]
+        exempt = self._options.allowed_addresses
+        allowed = [r for r in results if r["host"] in exempt or blocked_reason(r["host"]) is None]
         if not allowed:
             shown = ", ".join(sorted({r["host"] for r in results}))
             why = blocked_reason(results[0]["host"]) if results else "no address"

@@ -44,18 +44,21 @@ class FakeWeb:
     routes: dict[str, dict[str, Route]] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     port: int = 0
+    address: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
 
-    def start(self) -> FakeWeb:
-        cert = self.ca.issue_cert(*sorted(set(self.names)))
+    def start(self, untrusted: Iterable[str] = ()) -> FakeWeb:
+        """Serve TLS for ``names``; hosts in ``untrusted`` are routed but not in the certificate."""
+        names = sorted(set(self.names) - set(untrusted)) or ["unused.invalid"]
+        cert = self.ca.issue_cert(*names)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(context)
         sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((self.address, 0))
         self.port = sock.getsockname()[1]
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._serve(sock, context), self._loop).result(10)
@@ -64,9 +67,9 @@ class FakeWeb:
     async def _serve(self, sock: socket.socket, context: ssl.SSLContext) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.1)
         await self._runner.setup()
-        await web.SockSite(self._runner, sock, ssl_context=context, shutdown_timeout=0.1).start()
+        await web.SockSite(self._runner, sock, ssl_context=context).start()
 
     def stop(self) -> None:
         if self._runner is not None:
@@ -78,7 +81,7 @@ class FakeWeb:
         """CLI flags that route ``HOST:443`` for each host to this server."""
         flags = []
         for host in hosts or self.routes:
-            flags += ["--connect-to", f"{host}:443:127.0.0.1:{self.port}"]
+            flags += ["--connect-to", f"{host}:443:{self.address}:{self.port}"]
         return flags
 
     def requests_for(self, host: str) -> list[Seen]:
@@ -93,7 +96,30 @@ class FakeWeb:
             return web.json_response({"errcode": "M_NOT_FOUND", "error": "no route"}, status=404)
         if callable(route):
             return await route(request)
+        if "behaviour" in route:
+            return await misbehave(request, route)
         return respond(route)
+
+
+async def misbehave(request: web.Request, spec: Mapping[str, Any]) -> web.StreamResponse:
+    """Hostile servers: ``hang`` (never answers), ``trickle`` (a byte at a time, forever),
+    ``chunked-huge`` (a body of ``size`` bytes without Content-Length)."""
+    kind = spec["behaviour"]
+    if kind == "hang":
+        await asyncio.sleep(3600)
+    response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    if kind == "trickle":
+        await response.write(b"{")
+        for _ in range(3600):
+            await asyncio.sleep(0.05)
+            await response.write(b" ")
+    elif kind == "chunked-huge":
+        chunk = b" " * 65536
+        for _ in range(int(spec.get("size", 1 << 24)) // len(chunk)):
+            await response.write(chunk)
+    await response.write_eof()
+    return response
 
 
 def respond(spec: Mapping[str, Any]) -> web.Response:

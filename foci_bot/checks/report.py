@@ -155,11 +155,11 @@ def _effective(
             return WORKING, used
     if UNKNOWN in answers:
         # The endpoint hides its list; the well-known focus is the best evidence of what it says.
-        for focus in by_key.get("org.matrix.msc4143.rtc_foci", []):
-            normal = http_url(focus.livekit_service_url) if focus.usable else None
-            if normal and health.get(normal) == livekit.HEALTHY:
-                return WORKING, focus.livekit_service_url
-        return UNKNOWN, None
+        published = [f.livekit_service_url for f in by_key.get("org.matrix.msc4143.rtc_foci", []) if f.usable]
+        for url in published:
+            if url and health.get(http_url(url) or "") == livekit.HEALTHY:
+                return WORKING, url
+        return (BROKEN, published[0]) if published else (UNKNOWN, None)
     if urls:
         return BROKEN, urls[0]
     return NONE, None
