@@ -50,7 +50,10 @@ class ConnectToError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ConnectTo:
-    """``HOST:PORT:ADDR:PORT2``: connections for HOST:PORT go to ADDR:PORT2 instead."""
+    """``HOST:PORT:ADDR:PORT2``: connections for HOST:PORT go to ADDR:PORT2 instead.
+
+    An empty HOST or a PORT of 0 is a wildcard, as in curl's ``--connect-to``.
+    """
 
     host: str
     port: int
@@ -64,12 +67,16 @@ class ConnectTo:
             raise ConnectToError(f"--connect-to wants HOST:PORT:ADDR:PORT2, got {text!r}")
         host, port, addr, port2 = parts
         try:
-            nport, nport2 = int(port), int(port2)
+            nport, nport2 = int(port or 0), int(port2)
         except ValueError:
             raise ConnectToError(f"bad port in --connect-to {text!r}") from None
-        if not (0 < nport < 65536 and 0 < nport2 < 65536) or not host or not addr:
+        # As in curl, an empty HOST (or PORT) matches any host (or port).
+        if not (0 <= nport < 65536 and 0 < nport2 < 65536) or not addr:
             raise ConnectToError(f"bad --connect-to {text!r}")
-        return cls(host.lower(), nport, addr, nport2)
+        return cls(host.lower().rstrip("."), nport, addr, nport2)
+
+    def matches(self, host: str, port: int) -> bool:
+        return (not self.host or self.host == host) and (self.port in (0, port))
 
 
 def _split_hostports(text: str) -> list[str]:

@@ -61,8 +61,13 @@ def add_network_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow loopback, private and link-local addresses (lab use only)",
     )
-    group.add_argument("--allow-address", action="append", default=[], metavar="IP",
-                       help="exempt exactly this IP address from the guard (repeatable)")
+    group.add_argument(
+        "--allow-address",
+        action="append",
+        default=[],
+        metavar="IP",
+        help="exempt exactly this IP address from the guard (repeatable)",
+    )
     group.add_argument("--timeout", type=_positive, default=5.0, help="seconds per request (default 5)")
     group.add_argument("--deadline", type=_positive, default=20.0, help="seconds per server (default 20)")
     group.add_argument("--concurrency", type=int, default=64, help="requests in flight at once (default 64)")

@@ -61,15 +61,21 @@ class _GuardedConnector(aiohttp.TCPConnector):
     def __init__(self, options: HttpOptions, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._options = options
+        # First rule wins for a host:port, as in curl; wildcard rules are scanned after.
+        self._exact: dict[tuple[str, int], ConnectTo] = {}
+        for rule in options.connect_to:
+            if rule.host and rule.port:
+                self._exact.setdefault((rule.host, rule.port), rule)
 
     async def _resolve_host(
         self, host: str, port: int, traces: Sequence[Any] | None = None
     ) -> list[ResolveResult]:
         bare = host.strip("[]").rstrip(".").lower()
-        for rule in self._options.connect_to:
-            if rule.host.strip("[]").rstrip(".") == bare and rule.port == port:
-                host, port = rule.addr, rule.addr_port
-                break
+        rule = self._exact.get((bare, port)) or next(
+            (r for r in self._options.connect_to if r.matches(bare, port)), None
+        )
+        if rule is not None:
+            host, port = rule.addr, rule.addr_port
         results = await super()._resolve_host(host, port, traces=traces)
         if self._options.allow_private:
             return results

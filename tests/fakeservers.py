@@ -88,7 +88,9 @@ class FakeWeb:
         return [s for s in self.seen if s.host == host]
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        host = (request.host or "").rsplit(":", 1)[0] if not (request.host or "").endswith("]") else request.host
+        host = (
+            (request.host or "").rsplit(":", 1)[0] if not (request.host or "").endswith("]") else request.host
+        )
         self.seen.append(Seen(host, request.method, request.path, dict(request.headers)))
         table = self.routes.get(host, {})
         route = table.get(f"{request.method} {request.path}") or table.get(request.path)
@@ -149,7 +151,11 @@ def lk_jwt_routes(prefix: str = "/livekit/jwt", *, mode: str = "healthy") -> dic
         "Access-Control-Allow-Methods": "POST",
         "Access-Control-Allow-Headers": "Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token",
     }
-    not_allowed = {"status": 405, "json": {"errcode": "M_UNRECOGNIZED", "error": "Method not allowed"}, "headers": cors}
+    not_allowed = {
+        "status": 405,
+        "json": {"errcode": "M_UNRECOGNIZED", "error": "Method not allowed"},
+        "headers": cors,
+    }
     if mode == "prefix-not-stripped":
         return {}
     if mode == "down":
@@ -180,21 +186,40 @@ def homeserver_routes(
     versions = {"versions": ["v1.11", "v1.12"], "unstable_features": {"org.matrix.msc4143": msc4143_feature}}
     routes: dict[str, Route] = {"/_matrix/client/versions": {"json": versions, "headers": JSON_CORS}}
     if transports == "auth":
-        routes[unstable] = {"status": 401, "json": {"errcode": "M_MISSING_TOKEN", "error": "Missing access token"}}
+        routes[unstable] = {
+            "status": 401,
+            "json": {"errcode": "M_MISSING_TOKEN", "error": "Missing access token"},
+        }
     elif transports == "missing":
-        routes[unstable] = {"status": 404, "json": {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"}}
+        routes[unstable] = {
+            "status": 404,
+            "json": {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"},
+        }
     elif transports == "proxy-404":
-        routes[unstable] = {"status": 404, "text": "<html>Not Found</html>", "headers": {"Content-Type": "text/html"}}
+        routes[unstable] = {
+            "status": 404,
+            "text": "<html>Not Found</html>",
+            "headers": {"Content-Type": "text/html"},
+        }
     elif isinstance(transports, list):
         routes[unstable] = {"json": {"rtc_transports": transports}}
     elif isinstance(transports, Mapping):
         routes[unstable] = transports
     # Synapse does not serve the stable path yet (synapse#19652).
-    routes["/_matrix/client/v1/rtc/transports"] = {"status": 404, "json": {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"}}
+    routes["/_matrix/client/v1/rtc/transports"] = {
+        "status": 404,
+        "json": {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"},
+    }
     return routes
 
 
-def wellknown_route(base_url: str, foci: Mapping[str, Any] | None = None, *, cors: bool = True, extra: Mapping[str, Any] | None = None) -> Route:
+def wellknown_route(
+    base_url: str,
+    foci: Mapping[str, Any] | None = None,
+    *,
+    cors: bool = True,
+    extra: Mapping[str, Any] | None = None,
+) -> Route:
     content: dict[str, Any] = {"m.homeserver": {"base_url": base_url}}
     content.update(foci or {})
     content.update(extra or {})
@@ -209,7 +234,9 @@ def expand(scenario_hosts: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[st
         expanded: dict[str, Route] = {}
         for key, spec in table.items():
             if key == "preset:lk-jwt":
-                expanded.update(lk_jwt_routes(spec.get("prefix", "/livekit/jwt"), mode=spec.get("mode", "healthy")))
+                expanded.update(
+                    lk_jwt_routes(spec.get("prefix", "/livekit/jwt"), mode=spec.get("mode", "healthy"))
+                )
             elif key == "preset:homeserver":
                 expanded.update(homeserver_routes(**spec))
             else:

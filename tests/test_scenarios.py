@@ -92,14 +92,23 @@ def test_severity_follows_catalogue_defaults() -> None:
 
 
 def test_focus_probed_once_for_many_servers(
-    fake_web: Callable[[dict[str, Any]], FakeWeb], lab_flags: Callable[[FakeWeb], list[str]], run_cli: CliRunner
+    fake_web: Callable[[dict[str, Any]], FakeWeb],
+    lab_flags: Callable[[FakeWeb], list[str]],
+    run_cli: CliRunner,
 ) -> None:
     """Three servers sharing one focus URL cause one set of probes, not three."""
-    focus = {"org.matrix.msc4143.rtc_foci": [{"type": "livekit", "livekit_service_url": "https://rtc.shared.test/livekit/jwt"}]}
+    focus = {
+        "org.matrix.msc4143.rtc_foci": [
+            {"type": "livekit", "livekit_service_url": "https://rtc.shared.test/livekit/jwt"}
+        ]
+    }
     hosts: dict[str, Any] = {"rtc.shared.test": {"preset:lk-jwt": {}}}
     for name in ("a.test", "b.test", "c.test"):
         hosts[name] = {
-            "/.well-known/matrix/client": {"json": {"m.homeserver": {"base_url": f"https://{name}"}, **focus}, "headers": {"Access-Control-Allow-Origin": "*"}},
+            "/.well-known/matrix/client": {
+                "json": {"m.homeserver": {"base_url": f"https://{name}"}, **focus},
+                "headers": {"Access-Control-Allow-Origin": "*"},
+            },
             "preset:homeserver": {},
         }
     web = fake_web(expand(hosts))
