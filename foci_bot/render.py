@@ -19,10 +19,20 @@ from .text import quote
 
 ICON = {"ok": "✅", "warning": "⚠️", "error": "❌", "info": "ℹ️"}
 _TRANSPORT_LINE = {
-    "working": "calls work: members can join and publish through {url}",
-    "broken": "the call backend clients use ({url}) is broken",
-    "none": "no call backend: users get MISSING_MATRIX_RTC_TRANSPORT",
-    "unknown": "the call backend is behind the authenticated transports endpoint; foci-bot cannot see it",
+    "working": "Calls work: users can join and publish through {url}",
+    "broken": "Calls fail: the call backend clients use ({url}) is broken",
+    "none": "Calls fail: no call backend, users get MISSING_MATRIX_RTC_TRANSPORT",
+    "unknown": "Unknown: the call backend is behind the authenticated transports endpoint and no focus is published to go by",
+}
+_ENDPOINT_STATE = {
+    "listed": "lists transports without a token",
+    "empty": "answers an empty list",
+    "auth": "implemented, needs a token (401)",
+    "missing": "not implemented (404 `M_UNRECOGNIZED`)",
+    "not-found": "plain 404",
+    "invalid": "answers something that is not a transports list",
+    "error": "failed",
+    "not-checked": "not checked",
 }
 
 
@@ -51,7 +61,7 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
         f"{heading} {ICON[report.status]} {quote(report.server)}: {report.status}"
         + (f" ({tally})" if tally else ""),
         "",
-        _TRANSPORT_LINE[report.transport].format(url=url).capitalize() + ".",
+        _TRANSPORT_LINE[report.transport].format(url=url) + ".",
         "",
         "**What each client uses**",
         "",
@@ -70,7 +80,7 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
     else:
         lines.append("- no foci in the well-known or the transports endpoint")
     lines.append(
-        f"- transports endpoint: {report.transports_state}; well-known outcome: {report.wellknown_outcome}"
+        f"- transports endpoint: {_ENDPOINT_STATE[report.transports_state]}; well-known outcome: `{report.wellknown_outcome}`"
     )
     if report.findings:
         lines += ["", "**Findings**", ""]
