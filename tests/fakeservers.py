@@ -227,6 +227,17 @@ def wellknown_route(
     return {"json": content, "headers": headers}
 
 
+def documented_server(name: str, focus_url: str | None, transports: str = "auth") -> dict[str, Any]:
+    """Scenario hosts entry for a server set up as Synapse documents it, serving its own client API."""
+    content: dict[str, Any] = {"m.homeserver": {"base_url": f"https://{name}"}}
+    if focus_url is not None:
+        content["org.matrix.msc4143.rtc_foci"] = [{"type": "livekit", "livekit_service_url": focus_url}]
+    return {
+        "/.well-known/matrix/client": {"json": content, "headers": {"Access-Control-Allow-Origin": "*"}},
+        "preset:homeserver": {"transports": transports},
+    }
+
+
 def expand(scenario_hosts: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Route]]:
     """Turn a scenario file's ``hosts`` into routes; ``"preset"`` entries use the helpers above."""
     routes: dict[str, dict[str, Route]] = {}

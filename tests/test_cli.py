@@ -14,7 +14,7 @@ import pytest
 
 from foci_bot import __version__
 from tests.conftest import CliRunner
-from tests.fakeservers import FakeWeb, expand
+from tests.fakeservers import FakeWeb, documented_server, expand
 
 BAD_TARGETS = ["", " ", "[::1", "example.org:70000", "a" * 300, "exa\x07mple.org", "@nobody", "ftp://x.org"]
 
@@ -84,19 +84,8 @@ def test_exit_status_tracks_errors(
     run_cli: CliRunner,
 ) -> None:
     """Exit 1 when any server has an error finding, 0 when none does; markdown puts the verdict first."""
-    focus = {
-        "org.matrix.msc4143.rtc_foci": [
-            {"type": "livekit", "livekit_service_url": "https://rtc.good.test/livekit/jwt"}
-        ]
-    }
     hosts = {
-        "good.test": {
-            "/.well-known/matrix/client": {
-                "json": {"m.homeserver": {"base_url": "https://good.test"}, **focus},
-                "headers": {"Access-Control-Allow-Origin": "*"},
-            },
-            "preset:homeserver": {},
-        },
+        "good.test": documented_server("good.test", "https://rtc.good.test/livekit/jwt"),
         "rtc.good.test": {"preset:lk-jwt": {}},
         "bad.test": {"preset:homeserver": {"transports": "missing"}},
     }

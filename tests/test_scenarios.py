@@ -16,7 +16,7 @@ import trustme
 
 from foci_bot.catalogue import CATALOGUE
 from tests.conftest import CliRunner
-from tests.fakeservers import FakeWeb, expand, load_scenario
+from tests.fakeservers import FakeWeb, documented_server, expand, load_scenario
 
 SCENARIOS = sorted((Path(__file__).parent / "data" / "scenarios").glob("*.json"))
 
@@ -97,20 +97,9 @@ def test_focus_probed_once_for_many_servers(
     run_cli: CliRunner,
 ) -> None:
     """Three servers sharing one focus URL cause one set of probes, not three."""
-    focus = {
-        "org.matrix.msc4143.rtc_foci": [
-            {"type": "livekit", "livekit_service_url": "https://rtc.shared.test/livekit/jwt"}
-        ]
-    }
     hosts: dict[str, Any] = {"rtc.shared.test": {"preset:lk-jwt": {}}}
     for name in ("a.test", "b.test", "c.test"):
-        hosts[name] = {
-            "/.well-known/matrix/client": {
-                "json": {"m.homeserver": {"base_url": f"https://{name}"}, **focus},
-                "headers": {"Access-Control-Allow-Origin": "*"},
-            },
-            "preset:homeserver": {},
-        }
+        hosts[name] = documented_server(name, "https://rtc.shared.test/livekit/jwt")
     web = fake_web(expand(hosts))
     result = run_cli("check", "a.test", "b.test", "c.test", "--json", *lab_flags(web))
     assert [s["status"] for s in result.json()["servers"]] == ["ok", "ok", "ok"]
