@@ -7,6 +7,7 @@ documented in ``config.sample.toml``.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ class ChecksConfig:
     concurrency: int
     cache_ttl: float
     allow_private: bool
+    allow_addresses: frozenset[str]
     connect_to: tuple[ConnectTo, ...]
     cacert: str | None
 
@@ -181,7 +183,11 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError("[matrix] is required (homeserver, user_id, password or access_token)")
     matrix = _matrix(_Table("matrix", data["matrix"]), path.parent)
     own = f"@*:{matrix.server_name}"
-    return Config(matrix, _bot(_Table("bot", data.get("bot", {})), own), _checks(_Table("checks", data.get("checks", {}))))
+    return Config(
+        matrix,
+        _bot(_Table("bot", data.get("bot", {})), own),
+        _checks(_Table("checks", data.get("checks", {}))),
+    )
 
 
 def _matrix(t: _Table, base: Path) -> MatrixConfig:
@@ -220,7 +226,7 @@ def _bot(t: _Table, own_server: str) -> BotConfig:
         allowed_users=allowed,
         accept_invites_from=allowed if invites is None else invites,
         room_allowed_users=allowed if room_users is None else room_users,
-        rate_limit=t.integer("rate_limit", 10, 1, 10_000),
+        rate_limit=t.integer("rate_limit", 30, 1, 10_000),
         rate_limit_window=t.number("rate_limit_window", 60.0, 0, 86_400),
         max_targets=t.integer("max_targets", 10, 1, 100),
         ack=t.choice("ack", "reaction", ACK_MODES),
@@ -239,13 +245,30 @@ def _checks(t: _Table) -> ChecksConfig:
         timeout=t.number("timeout", 5.0, 0, 300),
         deadline=t.number("deadline", 20.0, 0, 600),
         concurrency=t.integer("concurrency", 64, 1, 1000),
-        cache_ttl=t.number("cache_ttl", 300.0, -1, 86_400),
+        cache_ttl=_cache_ttl(t),
         allow_private=t.boolean("allow_private", False),
+        allow_addresses=frozenset(_ip(a) for a in t.strings("allow_addresses", _ip) or ()),
         connect_to=tuple(ConnectTo.parse(r) for r in rules),
         cacert=cacert,
     )
     t.done()
     return config
+
+
+def _cache_ttl(t: _Table) -> float:
+    # "cache_lifetime" is accepted as another spelling (the issue calls it the cache lifetime).
+    if "cache_lifetime" in t.data and "cache_ttl" in t.data:
+        raise ConfigError("[checks] give only one of cache_ttl and cache_lifetime")
+    key = "cache_lifetime" if "cache_lifetime" in t.data else "cache_ttl"
+    t.read.update(("cache_ttl", "cache_lifetime"))
+    return t.number(key, 300.0, -1, 86_400)
+
+
+def _ip(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.strip("[]")))
+    except ValueError:
+        raise ConfigError(f"{text!r} is not an IP address") from None
 
 
 def _connect_to(rule: str) -> None:

@@ -109,6 +109,9 @@ class HttpClient:
             limit=self.options.concurrency,
             ttl_dns_cache=60,
             family=socket.AF_UNSPEC,
+            # Idle TLS connections hold ~256 KiB each and don't count against `limit`; most
+            # hosts are asked a handful of times within a second, so keep them only briefly.
+            keepalive_timeout=2,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,

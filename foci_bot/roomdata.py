@@ -7,7 +7,7 @@ the pure room analysis (``room.py``) reads only this.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,11 @@ class RoomSnapshot:
     now_ms: int
     name: str | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
+
+    def without_members(self, users: frozenset[str] | set[str]) -> RoomSnapshot:
+        """The room as if ``users`` (the bot itself) were not members: they never join calls."""
+        kept = tuple(e for e in self.state if not (e.type == "m.room.member" and e.state_key in users))
+        return replace(self, state=kept)
 
     def of_type(self, event_type: str) -> list[StateEvent]:
         return [e for e in self.state if e.type == event_type]

@@ -1,0 +1,76 @@
+"""``foci-bot run --config config.toml``: load the config, run the bot, exit cleanly on SIGTERM.
+
+Exit status: 0 after SIGTERM/SIGINT, 1 when the bot cannot log in or stops on an error,
+2 for a bad config (one line on stderr naming the key).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from .config import Config, ConfigError, load_config
+from .store import Store
+
+log = logging.getLogger("foci_bot")
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Libraries stay quiet: their debug output may include request details.
+    for name in ("nio", "aiohttp", "peewee", "asyncio", "MARKDOWN"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, getattr(logging, level)))
+
+
+async def run_bot(config: Config) -> int:
+    """Run until SIGTERM/SIGINT (0) or a fatal error (1)."""
+    from .bot import LoginError, MatrixBot
+
+    store = Store(config.matrix.store_dir)
+    bot = MatrixBot(config, store)
+    loop = asyncio.get_running_loop()
+    main = asyncio.create_task(bot.run())
+    stopping = False
+
+    def stop() -> None:
+        nonlocal stopping
+        stopping = True
+        main.cancel()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
+    try:
+        await main
+        return 0
+    except asyncio.CancelledError:
+        if not stopping:
+            raise
+        log.info("stopped")
+        return 0
+    except LoginError as exc:
+        log.error("%s", exc)
+        return 1
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+        store.close()
+
+
+def run_command(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"foci-bot: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(config.bot.log_level)
+    log.info("starting as %s on %s", config.matrix.user_id, config.matrix.homeserver)
+    return asyncio.run(run_bot(config))
