@@ -36,6 +36,12 @@ CATALOGUE: dict[str, Entry] = {
         f"Enable the transports endpoint ({_S}) and keep the well-known `org.matrix.msc4143.rtc_foci` key.",
         "domain.md §1",
     ),
+    "server-unreachable": Entry(
+        "error",
+        "Neither the client well-known nor the client API answered (DNS, connection, timeout or refused address): the server could not be judged.",
+        "Check that the server name resolves and that port 443 answers; a dead server's members are counted as unknown in room checks.",
+        "issue #4 §1a (slow or dead servers)",
+    ),
     "legacy-client-no-transport": Entry(
         "info",
         "Element Call ≤ 0.23 finds no usable entry [0] under `org.matrix.msc4143.rtc_foci`.",

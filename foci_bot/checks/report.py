@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..catalogue import finding
 from ..model import (
     CLIENT_LABELS,
+    FetchError,
     UNKNOWN,
     ClientVerdict,
     Finding,
@@ -18,6 +19,7 @@ from ..urls import http_url
 from . import livekit
 from .clients import decide_clients
 from .facts import facts
+from .fetchfail import describe
 from .foci import wellknown_foci
 from .transports import LISTED, judge_transports
 from .wellknown import OK, judge_versions, read_wellknown
@@ -70,8 +72,14 @@ def analyse(obs: Observations) -> ServerReport:
             if url not in used and item.severity == "error":
                 item = Finding(item.code, "warning", item.message + " (not used by any client)", item.hint)
             findings.append(item)
-    findings.extend(_client_findings(clients, health))
+    client_findings = _client_findings(clients, health)
     transport, transport_url = _effective(clients, health, by_key)
+    if _unreachable(obs):
+        # Nothing answered at all: say so, rather than claim the server has no call backend.
+        client_findings = [f for f in client_findings if f.code != "no-rtc-transport"]
+        client_findings.append(finding("server-unreachable", f"Nothing at `{obs.server}` answered: {describe(obs.wellknown)}."))
+        transport, transport_url = UNKNOWN, None
+    findings.extend(client_findings)
     if obs.deadline_hit:
         findings.append(
             finding("check-deadline", "The checks did not finish before the deadline; results are partial.")
@@ -91,6 +99,15 @@ def analyse(obs: Observations) -> ServerReport:
         transport_url=transport_url,
         facts=facts(obs),
     )
+
+
+_NO_ANSWER = (FetchError.DNS, FetchError.CONNECT, FetchError.TIMEOUT, FetchError.PROTOCOL, FetchError.BLOCKED)
+
+
+def _unreachable(obs: Observations) -> bool:
+    """Neither the well-known nor the client API gave any HTTP answer (TLS failures are answers)."""
+    endpoint = obs.transports_unstable
+    return obs.wellknown.error in _NO_ANSWER and (endpoint is None or endpoint.error in _NO_ANSWER)
 
 
 def _other_host(obs: Observations, have_wellknown: bool) -> list[Finding]:
