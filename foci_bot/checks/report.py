@@ -5,9 +5,9 @@ from __future__ import annotations
 from ..catalogue import finding
 from ..model import (
     CLIENT_LABELS,
-    FetchError,
     UNKNOWN,
     ClientVerdict,
+    FetchError,
     Finding,
     Focus,
     Observations,
