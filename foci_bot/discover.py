@@ -28,6 +28,7 @@ from .model import (
     ServerName,
     ServerReport,
 )
+from .servername import TargetError, parse_server_name
 
 WELLKNOWN_CAP = 64 * 1024
 PROBE_CAP = 16 * 1024
@@ -48,10 +49,14 @@ class Checker:
         http: HttpClient,
         options: CheckOptions | None = None,
         tokens: Mapping[str, str] | None = None,
+        homeservers: Mapping[str, str] | None = None,
     ) -> None:
         self.http = http
         self.options = options or CheckOptions()
-        self._tokens = dict(tokens or {})  # server name -> access token, for our own homeserver
+        # Our own homeserver: its access token, and the client API URL the operator configured.
+        # The token is only ever sent there, never to a URL a well-known chose.
+        self._tokens = {_normal(k): v for k, v in (tokens or {}).items()}
+        self._homeservers = {_normal(k): v.rstrip("/") for k, v in (homeservers or {}).items()}
         self._probes: dict[str, tuple[float, asyncio.Task[ProbeResult]]] = {}
         self._reports: dict[str, tuple[float, asyncio.Task[ServerReport]]] = {}
         self._servers = asyncio.Semaphore(self.options.concurrency)
@@ -130,7 +135,9 @@ class Checker:
         await asyncio.gather(*jobs)
 
     async def _transports(self, base: str, server: ServerName, state: _Progress) -> None:
-        token = self._tokens.get(str(server))
+        configured = self._homeservers.get(str(server))
+        token = self._tokens.get(str(server)) if configured else None
+        base = configured or base
         headers = {"Authorization": f"Bearer {token}"} if token else None
         state.authenticated = token is not None
         unstable, v1 = await asyncio.gather(
@@ -172,6 +179,14 @@ class Checker:
             ),
         )
         return ProbeResult(url, healthz, sfu_get, get_token, preflight)
+
+
+def _normal(name: str) -> str:
+    """The server name as reports spell it, so lookups match whatever case the config used."""
+    try:
+        return str(parse_server_name(name))
+    except TargetError:
+        return name
 
 
 class _Progress:

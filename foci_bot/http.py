@@ -41,6 +41,8 @@ class HttpOptions:
     concurrency: int = 32
     allow_private: bool = False
     allowed_addresses: frozenset[str] = frozenset()  # exact IPs exempt from the guard
+    #: host:port pairs the operator configured (the bot's own homeserver): exempt from the guard.
+    trusted: frozenset[tuple[str, int]] = frozenset()
     connect_to: tuple[ConnectTo, ...] = ()
     cacert: str | None = None
     user_agent: str = f"foci-bot/{__version__}"
@@ -71,13 +73,14 @@ class _GuardedConnector(aiohttp.TCPConnector):
         self, host: str, port: int, traces: Sequence[Any] | None = None
     ) -> list[ResolveResult]:
         bare = host.strip("[]").rstrip(".").lower()
+        trusted = (bare, port) in self._options.trusted
         rule = self._exact.get((bare, port)) or next(
             (r for r in self._options.connect_to if r.matches(bare, port)), None
         )
         if rule is not None:
             host, port = rule.addr, rule.addr_port
         results = await super()._resolve_host(host, port, traces=traces)
-        if self._options.allow_private:
+        if self._options.allow_private or trusted:
             return results
         exempt = self._options.allowed_addresses
         allowed = [r for r in results if r["host"] in exempt or blocked_reason(r["host"]) is None]
@@ -159,6 +162,11 @@ class HttpClient:
                             return _fail(
                                 url, method, hops, (FetchError.TOO_MANY_REDIRECTS, detail), nxt, started
                             )
+                        if _origin(nxt) != _origin(current):
+                            # Credentials are for the origin they were meant for, never a redirect target.
+                            headers = {
+                                k: v for k, v in (headers or {}).items() if k.lower() != "authorization"
+                            }
                         current = nxt
                         continue
                     return Fetch(
@@ -217,6 +225,14 @@ class HttpClient:
 
 class _TooLarge(Exception):
     pass
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError:
+        return "", None, None
 
 
 def _url_problem(url: str, https_only: bool) -> tuple[FetchError, str] | None:

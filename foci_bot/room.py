@@ -7,6 +7,7 @@ are reported, never trusted and never allowed to crash the check.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -76,7 +77,7 @@ def _level(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,16}\s*", value):
         return int(value.strip())
     return None
 

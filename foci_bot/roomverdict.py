@@ -22,11 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .catalogue import finding
-from .model import FOCI_KEYS, TRANSPORTS_UNSTABLE, TRANSPORTS_V1, UNKNOWN, ServerReport
+from .model import KEY_MSC4143, TRANSPORTS_UNSTABLE, TRANSPORTS_V1, UNKNOWN, ServerReport
 from .urls import http_url
 
 CAN_SPEAK, LISTEN_ONLY = "can-speak", "listen-only"
-_SOURCE_ORDER = (TRANSPORTS_UNSTABLE, TRANSPORTS_V1, *FOCI_KEYS)
+# Only sources some current client reads (domain.md §1): the endpoint, then the msc4143 key.
+# `m.rtc_foci` (Element X only) and the MSC4158 key (no client) don't make a focus serve a server.
+_SOURCE_ORDER = (TRANSPORTS_UNSTABLE, TRANSPORTS_V1, KEY_MSC4143)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,8 @@ def preference(report: ServerReport) -> list[str]:
     if report.transport == "working" and report.transport_url:
         ordered.append(http_url(report.transport_url) or "")
     rank = {source: i for i, source in enumerate(_SOURCE_ORDER)}
-    for focus in sorted(report.foci, key=lambda f: (rank.get(f.source, len(rank)), f.index)):
+    read = [f for f in report.foci if f.source in rank]
+    for focus in sorted(read, key=lambda f: (rank[f.source], f.index)):
         url = http_url(focus.livekit_service_url) if focus.usable else None
         if url and report.probes.get(url) == "healthy":
             ordered.append(url)

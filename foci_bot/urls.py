@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 MAX_URL = 2048
 
@@ -22,4 +22,15 @@ def http_url(value: object) -> str | None:
         return None
     if parts.username or parts.password or parts.query or parts.fragment:
         return None
-    return value.rstrip("/")
+    # Scheme and host are case-insensitive: one service spelt two ways is still one service.
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", "")).rstrip("/")
+
+
+def hostport(url: str) -> tuple[str, int] | None:
+    """``(host, port)`` of an http(s) URL, the port defaulted by scheme; None when not a URL."""
+    normal = http_url(url)
+    if normal is None:
+        return None
+    parts = urlsplit(normal)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return (parts.hostname or "").rstrip("."), port

@@ -137,3 +137,17 @@ def test_huge_room_fits_one_event_and_pings_no_one() -> None:
     html = sections_html(sections)
     assert "<b>" not in html and "href" not in html and "@room" not in html and "@room" not in text
     assert "<details>" in html
+
+
+@pytest.mark.parametrize("value", ["+-5", "--5", "²", "1e3", "9" * 40, "", [], {}, True])
+def test_odd_power_levels_never_crash(value: Any) -> None:
+    """Power levels that are not integers (or integer strings) are reported as problems, not crashes."""
+    from foci_bot.room import permission
+
+    state = (
+        StateEvent("m.room.create", "", "@a:a.test", {"room_version": "10"}),
+        StateEvent("m.room.member", "@a:a.test", "@a:a.test", {"membership": "join"}),
+        StateEvent("m.room.power_levels", "", "@a:a.test", {"users": {"@a:a.test": value}, "users_default": value}),
+    )
+    result = permission(RoomSnapshot("!r:a.test", state, 0), ["@a:a.test"])
+    assert result.required == 50
