@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import sys
 
@@ -19,12 +20,34 @@ from .store import Store
 log = logging.getLogger("foci_bot")
 
 
+# nio puts ``access_token=`` into request URLs and ``Authorization: Bearer`` into headers; a login
+# response carries ``"access_token": "..."``. None of them may reach a log line.
+_SECRETS = re.compile(
+    r"""(?P<keep>access_token(?:%3D|\\?["']?\s*[:=]\s*\\?["']?)|\bBearer\s+)[^\s&"'\\#;,)\]}]+""",
+    re.IGNORECASE,
+)
+REDACTED = "<redacted>"
+
+
+def redact(text: str) -> str:
+    """``text`` with access token values and bearer tokens replaced by ``<redacted>``."""
+    return _SECRETS.sub(lambda m: m.group("keep") + REDACTED, text)
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then redacts secrets from the whole line: message, arguments, traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logging.basicConfig(level=getattr(logging, level), format=LOG_FORMAT, stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(RedactingFormatter(LOG_FORMAT))
     # Libraries stay quiet: their debug output may include request details.
     for name in ("nio", "aiohttp", "peewee", "asyncio", "MARKDOWN"):
         logging.getLogger(name).setLevel(max(logging.WARNING, getattr(logging, level)))

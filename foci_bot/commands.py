@@ -32,7 +32,8 @@ class Check:
 
 @dataclass(frozen=True, slots=True)
 class Room:
-    """``!foci room [ROOM]``: the room check; ``args`` is handed to the room check as typed."""
+    """``!foci room``: the room check of the room the command is in; it takes no argument
+    (``args`` holds any words typed after it, which are refused with a short notice)."""
 
     args: tuple[str, ...]
 
@@ -88,8 +89,12 @@ def usage_line(prefix: str = DEFAULT_PREFIX) -> str:
 
 
 def usage_markdown(reason: str, prefix: str = DEFAULT_PREFIX) -> str:
-    """The short answer to anything that is not a command; ``reason`` is our own text."""
-    return f"{reason.capitalize()}. {usage_line(prefix)}\n"
+    """The short answer to anything that is not a command.
+
+    ``reason`` is our own text, but may quote what the user typed (always through
+    :func:`foci_bot.text.quote`), so only its first character is capitalised.
+    """
+    return f"{reason[:1].upper()}{reason[1:]}. {usage_line(prefix)}\n"
 
 
 def help_markdown(prefix: str = DEFAULT_PREFIX, max_targets: int = 10) -> str:

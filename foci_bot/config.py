@@ -8,6 +8,7 @@ documented in ``config.sample.toml``.
 from __future__ import annotations
 
 import ipaddress
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -118,9 +119,11 @@ class _Table:
         return bool(self._get(key, bool, "true or false", default))
 
     def strings(self, key: str, check: Callable[[str], object] | None = None) -> tuple[str, ...] | None:
-        value = self._get(key, list, "a list of strings", None)
+        value = self._get(key, (list, str), "a list of strings", None)
         if value is None:
             return None
+        if isinstance(value, str):  # a single string stands for a one-item list
+            value = [value]
         if not all(isinstance(v, str) for v in value):
             raise ConfigError(f"[{self.name}] {key} must be a list of strings")
         for item in value:
@@ -186,7 +189,7 @@ def load_config(path: str | Path) -> Config:
     return Config(
         matrix,
         _bot(_Table("bot", data.get("bot", {})), own),
-        _checks(_Table("checks", data.get("checks", {}))),
+        _checks(_Table("checks", data.get("checks", {})), path.parent),
     )
 
 
@@ -219,15 +222,16 @@ def _bot(t: _Table, own_server: str) -> BotConfig:
         raise ConfigError("[bot] command_prefix must be one word")
     allowed = t.strings("allowed_users", _user_pattern)
     allowed = (own_server,) if allowed is None else allowed
-    invites = t.strings("accept_invites_from", _user_pattern)
+    invites = _accept_invites(t, allowed)
     room_users = t.strings("room_allowed_users", _user_pattern)
+    rate_limit, window = _rate_limit(t)
     config = BotConfig(
         command_prefix=prefix,
         allowed_users=allowed,
-        accept_invites_from=allowed if invites is None else invites,
+        accept_invites_from=invites,
         room_allowed_users=allowed if room_users is None else room_users,
-        rate_limit=t.integer("rate_limit", 30, 1, 10_000),
-        rate_limit_window=t.number("rate_limit_window", 60.0, 0, 86_400),
+        rate_limit=rate_limit,
+        rate_limit_window=window,
         max_targets=t.integer("max_targets", 10, 1, 100),
         ack=t.choice("ack", "reaction", ACK_MODES),
         log_level=t.choice("log_level", "INFO", LOG_LEVELS),
@@ -236,14 +240,106 @@ def _bot(t: _Table, own_server: str) -> BotConfig:
     return config
 
 
-def _checks(t: _Table) -> ChecksConfig:
+def _only_one(t: _Table, keys: tuple[str, ...]) -> str | None:
+    """The one of ``keys`` (spellings of one setting) that is given, if any; two at once is an error."""
+    given = [k for k in keys if k in t.data]
+    t.read.update(keys)
+    if len(given) > 1:
+        raise ConfigError(f"[{t.name}] give only one of {' and '.join(given)}")
+    return given[0] if given else None
+
+
+_INVITE_WORDS = {"allowed": None, "all": ("@*:*",), "none": ()}
+
+
+def _accept_invites(t: _Table, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """accept_invites_from (or accept_invites): patterns, true/"allowed", false/"none" or "all"."""
+    key = _only_one(t, ("accept_invites_from", "accept_invites"))
+    if key is None:
+        return allowed
+    value = t.data[key]
+    if isinstance(value, bool):
+        return allowed if value else ()
+    if isinstance(value, str) and value.strip().lower() in _INVITE_WORDS:
+        words = _INVITE_WORDS[value.strip().lower()]
+        return allowed if words is None else words
+    if not isinstance(value, (str, list)):
+        raise ConfigError(
+            f'[bot] {key} must be true, false, "all", "none" or a list of user patterns, not {type(value).__name__}'
+        )
+    return t.strings(key, _user_pattern) or ()
+
+
+_WINDOW_WORDS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86_400,
+    "day": 86_400,
+}
+_RATE = re.compile(r"\s*(\d+)\s*(?:/|per)\s*(\d+(?:\.\d+)?)?\s*([a-z]+?)s?\s*", re.IGNORECASE)
+
+
+def _rate_limit(t: _Table) -> tuple[int, float]:
+    """rate_limit = N (with rate_limit_window), a table {count = N, window = S}, a string "N/60s" or
+    "N/minute", or rate_limit_per_minute = N."""
+    key = _only_one(t, ("rate_limit", "rate_limit_per_minute"))
+    if key == "rate_limit_per_minute":
+        if "rate_limit_window" in t.data:
+            raise ConfigError("[bot] give only one of rate_limit_per_minute and rate_limit_window")
+        return t.integer(key, 30, 1, 10_000), 60.0
+    value = t.data.get("rate_limit") if key else None
+    if isinstance(value, Mapping):
+        if "rate_limit_window" in t.data:
+            raise ConfigError("[bot] rate_limit as a table takes its window inside; drop rate_limit_window")
+        sub = _Table("bot.rate_limit", value)
+        count_key = _only_one(sub, ("count", "commands")) or "count"
+        window_key = _only_one(sub, ("window", "seconds", "per")) or "window"
+        count = sub.integer(count_key, 30, 1, 10_000)
+        window = sub.number(window_key, 60.0, 0, 86_400)
+        sub.done()
+        return count, window
+    if isinstance(value, str):
+        if "rate_limit_window" in t.data:
+            raise ConfigError("[bot] rate_limit as a string takes its window inside; drop rate_limit_window")
+        return _rate_text(value)
+    return t.integer("rate_limit", 30, 1, 10_000), t.number("rate_limit_window", 60.0, 0, 86_400)
+
+
+def _rate_text(text: str) -> tuple[int, float]:
+    match = _RATE.fullmatch(text)
+    unit = _WINDOW_WORDS.get(match.group(3).lower()) if match else None
+    if match is None or unit is None:
+        raise ConfigError(f'[bot] rate_limit {text!r} is not like "30/60s" or "30/minute"')
+    count, window = int(match.group(1)), float(match.group(2) or 1) * unit
+    if not 1 <= count <= 10_000:
+        raise ConfigError("[bot] rate_limit must be between 1 and 10000")
+    if not 0 < window <= 86_400:
+        raise ConfigError("[bot] rate_limit window must be above 0 and at most 86400 seconds")
+    return count, window
+
+
+def _checks(t: _Table, base: Path) -> ChecksConfig:
     rules = t.strings("connect_to", _connect_to) or ()
     cacert = t.text("cacert") or None
-    if cacert is not None and not Path(cacert).is_file():
-        raise ConfigError(f"[checks] cacert {cacert!r} is not a readable file")
+    if cacert is not None:
+        cacert_path = Path(cacert).expanduser()
+        cacert = str(cacert_path if cacert_path.is_absolute() else base / cacert_path)
+        if not Path(cacert).is_file():
+            raise ConfigError(f"[checks] cacert {cacert!r} is not a readable file")
+    timeout = t.number("timeout", 5.0, 0, 300)
+    # Unset, the deadline is three timeouts: a check has up to three dependent request phases
+    # (well-known, then version/discovery, then the focus itself), each bounded by the timeout.
+    deadline = t.number("deadline", 3 * timeout, 0, 600) if "deadline" in t.data else 3 * timeout
+    t.read.add("deadline")
     config = ChecksConfig(
-        timeout=t.number("timeout", 5.0, 0, 300),
-        deadline=t.number("deadline", 20.0, 0, 600),
+        timeout=timeout,
+        deadline=deadline,
         concurrency=t.integer("concurrency", 64, 1, 1000),
         cache_ttl=_cache_ttl(t),
         allow_private=t.boolean("allow_private", False),
@@ -256,12 +352,12 @@ def _checks(t: _Table) -> ChecksConfig:
 
 
 def _cache_ttl(t: _Table) -> float:
-    # "cache_lifetime" is accepted as another spelling (the issue calls it the cache lifetime).
-    if "cache_lifetime" in t.data and "cache_ttl" in t.data:
-        raise ConfigError("[checks] give only one of cache_ttl and cache_lifetime")
-    key = "cache_lifetime" if "cache_lifetime" in t.data else "cache_ttl"
-    t.read.update(("cache_ttl", "cache_lifetime"))
-    return t.number(key, 300.0, -1, 86_400)
+    # "cache_lifetime" and "cache_seconds" are accepted as other spellings.
+    key = _only_one(t, ("cache_ttl", "cache_lifetime", "cache_seconds")) or "cache_ttl"
+    value = float(t._get(key, (int, float), "a number", 300.0))
+    if not 0 <= value <= 86_400:
+        raise ConfigError(f"[checks] {key} must be between 0 and 86400 (0 turns the cache off)")
+    return value
 
 
 def _ip(text: str) -> str:

@@ -1,8 +1,8 @@
 """``foci-bot room --config config.toml ROOM [--json]``: the room check with the bot's own account.
 
 ``ROOM`` is a room ID (``!…``) or alias (``#…``) the bot is in. Exit status: 0 when no server has an
-error finding and every member may join a call, 1 otherwise, 2 for a bad config or a room the bot
-cannot read.
+error finding and every member may join a call, 1 otherwise (also when the bot cannot log in or the
+homeserver cannot be reached: one line on stderr), 2 for a bad config or a room the bot cannot read.
 """
 
 from __future__ import annotations
@@ -12,11 +12,14 @@ import asyncio
 import json
 import sys
 
+import aiohttp
+
 from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from .compare_cli import per_server_deadline
 from .config import Config, ConfigError, load_config
-from .discover import Checker, CheckOptions
-from .http import HttpClient, HttpOptions
+from .discover import CheckOptions
+from .engine import http_options, own_checker
+from .http import HttpClient
 from .render import sections_markdown
 from .room import RoomReport
 from .room_json import room_json
@@ -30,17 +33,16 @@ class RoomError(Exception):
     """The room cannot be read (one line for stderr)."""
 
 
-def http_options(config: Config) -> HttpOptions:
-    c = config.checks
-    return HttpOptions(
-        timeout=c.timeout, concurrency=c.concurrency, allow_private=c.allow_private,
-        allowed_addresses=c.allow_addresses, connect_to=c.connect_to, cacert=c.cacert,
-    )  # fmt: skip
+class HomeserverError(Exception):
+    """The bot cannot log in or its homeserver cannot be reached (one line for stderr)."""
+
+
+HOMESERVER_LIMIT = 60.0  # seconds for logging in and reading the room, all retries included
 
 
 async def run_room(config: Config, room: str) -> RoomReport:
     """Log in as the bot (reusing its stored session), read the room, check it."""
-    from .bot import MatrixBot
+    from .bot import LoginError, MatrixBot
 
     # Room version 12 room IDs have no server part; aliases always do.
     if (
@@ -51,13 +53,25 @@ async def run_room(config: Config, room: str) -> RoomReport:
     ):
         raise RoomError(f"ROOM must be a room ID (!…) or alias (#…:server), got {room!r}")
     store = Store(config.matrix.store_dir)
-    bot = MatrixBot(config, store)
+    bot = MatrixBot(config, store, one_shot=True)
     try:
-        await bot.login()
-        room_id = await bot.resolve_alias(room) if room.startswith("#") else room
-        if isinstance(room_id, SnapshotError):
-            raise RoomError(room_id.message)
-        snapshot = await bot.room_snapshot(room_id)
+        try:
+            async with asyncio.timeout(HOMESERVER_LIMIT):
+                await bot.login()
+                room_id = await bot.resolve_alias(room) if room.startswith("#") else room
+                if isinstance(room_id, SnapshotError):
+                    raise RoomError(room_id.message)
+                snapshot = await bot.room_snapshot(room_id)
+        except TimeoutError:
+            raise HomeserverError(
+                f"{config.matrix.homeserver} did not answer within {HOMESERVER_LIMIT:g} s"
+            ) from None
+        except LoginError as exc:
+            raise HomeserverError(str(exc)) from None
+        except (OSError, aiohttp.ClientError) as exc:
+            raise HomeserverError(
+                f"cannot reach {config.matrix.homeserver}: {str(exc) or type(exc).__name__}"
+            ) from None
         if isinstance(snapshot, SnapshotError):
             raise RoomError(f"{room}: {snapshot.message}")
         snapshot = snapshot.without_members({config.matrix.user_id})
@@ -67,7 +81,7 @@ async def run_room(config: Config, room: str) -> RoomReport:
             options = CheckOptions(
                 deadline=per_server_deadline(c.deadline), cache_ttl=c.cache_ttl, concurrency=c.concurrency
             )
-            checker = Checker(http, options, tokens={config.matrix.server_name: token})
+            checker = own_checker(config, http, options, token)
             return await room_check(checker, snapshot, c.deadline)
     finally:
         await bot.client.close()
@@ -85,6 +99,9 @@ def room_command(args: argparse.Namespace) -> int:
     except RoomError as exc:
         print(f"foci-bot: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except HomeserverError as exc:
+        print(f"foci-bot: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS
     if args.json:
         print(json.dumps(room_json(report), indent=2, ensure_ascii=False))
     else:

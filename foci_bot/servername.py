@@ -25,9 +25,12 @@ class TargetError(ValueError):
 
 
 def _show(text: str) -> str:
-    """The text as the error message quotes it: escaped control characters, bounded length."""
+    """The text as the error message quotes it: escaped control characters, bounded length, as an
+    inert markdown code span with ``@`` defused (the message may be echoed into a chat)."""
+    from .text import quote  # local: only this helper needs it
+
     shown = text.encode("unicode_escape").decode("ascii")
-    return repr(shown if len(shown) <= 60 else shown[:57] + "...")
+    return quote(shown if len(shown) <= 60 else shown[:57] + "...")
 
 
 def parse_server_name(text: str) -> ServerName:

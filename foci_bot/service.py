@@ -169,19 +169,31 @@ class Dispatcher:
             return None
         return command
 
-    async def handle(self, msg: Incoming, command: commands.Command) -> None:
-        """Answer one command; it is marked answered only once the answer was sent."""
+    def begin(self, msg: Incoming) -> None:
+        """Mark ``msg`` in flight; call it when its task is started, so the same event seen again
+        before the task first runs (a gap refill, a repeated batch) is not started twice."""
         self._in_flight.add(msg.event_id)
+
+    async def handle(self, msg: Incoming, command: commands.Command) -> bool:
+        """Answer one command; it is marked answered only once the answer was sent.
+
+        True when it was answered; False when sending failed after retries (it stays unanswered,
+        so the caller keeps its sync batch pending and may try again)."""
+        self._in_flight.add(msg.event_id)
+        answered = False
         try:
-            if await self._answer(msg, command):
-                self.store.mark_answered(msg.event_id, msg.room_id)
+            answered = await self._answer(msg, command)
         except Exception:
             log.exception("command %s in %s failed", msg.event_id, msg.room_id)
             text = "Sorry, something went wrong while answering this command.\n"
-            if await self.replier.answer(msg.reply_to, text):
-                self.store.mark_answered(msg.event_id, msg.room_id)
+            answered = await self.replier.answer(msg.reply_to, text) is not None
         finally:
             self._in_flight.discard(msg.event_id)
+        if answered:
+            self.store.mark_answered(msg.event_id, msg.room_id)
+        else:
+            log.warning("command %s in %s could not be answered; it stays pending", msg.event_id, msg.room_id)
+        return answered
 
     async def _answer(self, msg: Incoming, command: commands.Command) -> bool:
         bot = self.config.bot

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,6 +259,14 @@ def test_encrypted_room_and_dm(env: Env, tmp_path: Path) -> None:
                 assert event.decrypted, "the reply was not encrypted"
                 assert "`good.test`" in event.body
                 assert event.source["content"]["msgtype"] == "m.notice"
+                # Servers and clients aggregate replies, threads and edits by the cleartext relation.
+                path = (
+                    f"/_matrix/client/v3/rooms/{urllib.parse.quote(room, safe='')}"
+                    f"/event/{urllib.parse.quote(event.event_id, safe='')}"
+                )
+                raw = await asyncio.to_thread(env.server.api, "GET", path, token=env.alice.access_token)
+                assert raw["type"] == "m.room.encrypted"
+                assert raw["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == command
         finally:
             await alice.stop()
 
@@ -314,6 +323,20 @@ def test_synapse_restart_while_the_bot_runs(own: Env) -> None:
     command = own.ask(room, "!foci good.test")
     assert "`good.test`" in own.answer(room, command, timeout=30)["body"]
     assert own.bot.running
+
+
+def test_revoked_token_logs_in_again(own: Env) -> None:
+    """The homeserver forgets the bot's token while it runs: with a password it logs in again
+    (a new device) and keeps answering, instead of exiting."""
+    room = own.room_with_bot(preset="private_chat")
+    own.answer(room, own.ask(room, "!foci version"))
+    token = own.server.login(own.bot_id, "bot-password")
+    own.server.api("POST", "/_matrix/client/v3/logout/all", {}, token=token)  # every device's token
+    wait_until(lambda: own.bot.text().count("logged in as") == 2, 60, what="a second login")
+    command = own.ask(room, "!foci help")
+    assert "foci-bot" in own.answer(room, command, timeout=30)["body"]
+    assert own.bot.running
+    assert token not in own.bot.text() and "bot-password" not in own.bot.text()
 
 
 def test_bad_config_exits_2(tmp_path: Path) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from foci_bot import __version__
 from foci_bot.access import RateLimiter, UserPatterns
+from foci_bot.bot import MatrixBot
 from foci_bot.commands import (
     Check,
     Help,
@@ -18,6 +21,8 @@ from foci_bot.commands import (
     version_markdown,
 )
 from foci_bot.model import ServerName
+from foci_bot.service import SnapshotError
+from foci_bot.store import Store
 
 
 @pytest.mark.parametrize(
@@ -188,3 +193,199 @@ def test_own_join_and_inviter() -> None:
               {"type": "m.room.member", "state_key": ME, "sender": "@alice:example.org", "content": {"membership": "invite"}}]  # fmt: skip
     assert inviter(invite, ME) == "@alice:example.org"
     assert inviter(invite[:1], ME) is None
+
+
+def test_log_lines_never_show_tokens() -> None:
+    """The bot's log formatter redacts access tokens in URLs, JSON and Bearer headers, also in
+    arguments and tracebacks."""
+    import logging
+
+    from foci_bot.bot_cli import LOG_FORMAT, RedactingFormatter, redact
+
+    formatter = RedactingFormatter(LOG_FORMAT)
+    url = "https://hs.example/_matrix/client/v3/sync?since=s1&access_token=syt_SECRET1&timeout=0"
+    record = logging.LogRecord("nio", logging.WARNING, __file__, 1, "GET %s failed", (url,), None)
+    try:
+        raise RuntimeError(
+            "headers {'Authorization': 'Bearer syt_SECRET2'} body {\"access_token\": \"syt_SECRET3\"}"
+        )
+    except RuntimeError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    line = formatter.format(record)
+    assert "SECRET" not in line
+    assert "access_token=<redacted>&timeout=0" in line
+    assert "Bearer <redacted>" in line and "since=s1" in line and "RuntimeError" in line
+    assert redact("GET /x?access_token%3Dsyt_SECRET4") == "GET /x?access_token%3D<redacted>"
+    assert redact("nothing secret here") == "nothing secret here"
+
+
+def test_room_snapshot_survives_one_odd_state_event(tmp_path: Path) -> None:
+    """nio's schema rejects the whole state for one odd event; the bot reads it raw and skips it."""
+    import asyncio
+    import json
+    from types import SimpleNamespace
+    from typing import Any
+
+    import nio
+
+    room = "!r:example.org"
+    good = {
+        "type": "m.room.name", "state_key": "", "sender": "@a:example.org",
+        "content": {"name": "Lab"}, "origin_server_ts": 5, "event_id": "$1",
+    }  # fmt: skip
+    odd = dict(good, type="m.room.topic", origin_server_ts="yesterday", event_id="$2")
+    broken = {"type": 7, "content": []}
+    events = [good, odd, broken]
+    rejected = nio.RoomGetStateResponse.from_dict(events, room)
+    assert isinstance(rejected, nio.RoomGetStateError)
+    rejected.transport_response = SimpleNamespace(status=200)
+
+    class Answer:
+        status = 200
+
+        async def __aenter__(self) -> Answer:
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+        async def json(self, content_type: object = None) -> Any:
+            return json.loads(json.dumps(events))
+
+    paths: list[str] = []
+
+    class Client:
+        access_token = "syt_x"
+
+        async def room_get_state(self, room_id: str) -> Any:
+            return rejected
+
+        async def send(self, method: str, path: str, headers: dict[str, str]) -> Answer:
+            paths.append(path)
+            return Answer()
+
+    bot, store = _bot_with(tmp_path, Client())
+    try:
+        snapshot = asyncio.run(bot.room_snapshot(room))
+    finally:
+        store.close()
+    assert not isinstance(snapshot, SnapshotError), snapshot
+    assert [(e.type, e.origin_server_ts) for e in snapshot.state] == [("m.room.name", 5), ("m.room.topic", 0)]
+    assert snapshot.name == "Lab"
+    assert paths == ["/_matrix/client/v3/rooms/%21r%3Aexample.org/state"]
+
+
+def _bot_with(tmp_path: Path, client: object) -> tuple[MatrixBot, Store]:
+    """A MatrixBot whose nio client is ``client`` (a fake), retrying without waiting."""
+    import asyncio
+
+    from foci_bot.config import load_config
+
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        '[matrix]\nhomeserver = "https://hs.example"\nuser_id = "@foci:example.org"\npassword = "x"\n'
+    )
+    config = load_config(config_file)
+    store = Store(config.matrix.store_dir)
+    bot = MatrixBot(config, store)
+    asyncio.run(bot.client.close())
+    bot.client = client
+    bot.retry_delay = 0.0
+    return bot, store
+
+
+@pytest.mark.parametrize("refusal", ["M_UNKNOWN_TOKEN", None])
+def test_stored_session_is_dropped_only_for_an_unknown_token(tmp_path: Path, refusal: str | None) -> None:
+    """whoami: 401 M_UNKNOWN_TOKEN drops the stored session and logs in; 5xx and connection
+    errors are retried and keep it."""
+    import asyncio
+    from types import SimpleNamespace
+    from typing import Any
+
+    import aiohttp
+    import nio
+
+    from foci_bot.store import Session
+
+    def error(status: int, errcode: str) -> Any:
+        response = nio.WhoamiError("nope", errcode)
+        response.transport_response = SimpleNamespace(status=status)
+        return response
+
+    class Client:
+        access_token = ""
+        logins = 0
+
+        def __init__(self) -> None:
+            self.answers: list[Any] = (
+                [error(401, "M_UNKNOWN_TOKEN")]
+                if refusal
+                else [error(502, "M_UNKNOWN"), aiohttp.ClientConnectionError("down"), error(503, "M_UNKNOWN")]
+            )
+
+        async def whoami(self) -> Any:
+            if self.answers:
+                answer = self.answers.pop(0)
+                if isinstance(answer, BaseException):
+                    raise answer
+                return answer
+            return nio.WhoamiResponse("@foci:example.org", "OLD", False)
+
+        async def login(self, password: str, device_name: str) -> Any:
+            Client.logins += 1
+            return nio.LoginResponse("@foci:example.org", "NEW", "syt_new")
+
+        def restore_login(self, user_id: str, device_id: str, token: str) -> None:
+            self.access_token = token
+
+    client = Client()
+    bot, store = _bot_with(tmp_path, client)
+    try:
+        store.save_session(Session("@foci:example.org", "OLD", "syt_old", "https://hs.example"))
+        asyncio.run(bot.login())
+        session = store.session("@foci:example.org", "https://hs.example")
+    finally:
+        store.close()
+    assert session is not None
+    if refusal:
+        assert Client.logins == 1 and session.device_id == "NEW"
+    else:
+        assert Client.logins == 0 and session.device_id == "OLD" and client.access_token == "syt_old"
+
+
+def test_unsent_answer_stays_unanswered_and_in_flight_is_marked_at_start(tmp_path: Path) -> None:
+    """An event is in flight from when its task is started; a command whose answer could not
+    be sent is not marked answered (so its sync batch stays pending and it is tried again)."""
+    import asyncio
+    from typing import Any
+
+    from foci_bot.service import Dispatcher, Incoming
+
+    class Messenger:
+        def __init__(self) -> None:
+            self.working = False
+
+        async def send(
+            self, room_id: str, event_type: str, content: dict[str, Any], txn_id: str
+        ) -> str | None:
+            return "$answer" if self.working else None
+
+    bot, store = _bot_with(tmp_path, object())
+    messenger = Messenger()
+    try:
+        dispatcher = Dispatcher(bot.config, None, store, messenger, bot)  # type: ignore[arg-type]
+        msg = Incoming("!r:example.org", "$cmd", "@alice:example.org", "!foci version", 1)
+        command = dispatcher.wants(msg)
+        assert command is not None
+        dispatcher.begin(msg)
+        assert dispatcher.wants(msg) is None  # seen again before its task ran: not started twice
+        assert asyncio.run(dispatcher.handle(msg, command)) is False
+        assert not store.is_answered("$cmd")
+        assert dispatcher.wants(msg) is not None  # still to be answered
+        messenger.working = True
+        assert asyncio.run(dispatcher.handle(msg, command)) is True
+        assert store.is_answered("$cmd") and dispatcher.wants(msg) is None
+    finally:
+        store.close()

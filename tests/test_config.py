@@ -100,8 +100,24 @@ allow_addresses = ["10.0.0.7", "[::1]"]
     [
         ("[matrix]\nuser_id = '@a:b.c'\npassword = 'x'\n", "[matrix] homeserver is required"),
         (MINIMAL.replace('password = "hunter2"', ""), "[matrix] password or access_token is required"),
-        (MINIMAL + "[bot]\nrate_limit = 'ten'\n", "[bot] rate_limit must be an integer, not str"),
-        (MINIMAL + "[bot]\nallowed_users = '@*:x.org'\n", "[bot] allowed_users must be a list of strings"),
+        (MINIMAL + "[bot]\nrate_limit = 1.5\n", "[bot] rate_limit must be an integer, not float"),
+        (MINIMAL + "[bot]\nallowed_users = 3\n", "[bot] allowed_users must be a list of strings"),
+        (
+            MINIMAL + "[bot]\nallowed_users = ['@*:x.org', 3]\n",
+            "[bot] allowed_users must be a list of strings",
+        ),
+        (MINIMAL + "[bot]\naccept_invites = 3\n", "[bot] accept_invites must be true, false"),
+        (MINIMAL + "[bot]\naccept_invites = true\naccept_invites_from = []\n", "give only one of"),
+        (MINIMAL + "[bot]\nrate_limit = 'lots'\n", "[bot] rate_limit 'lots' is not like"),
+        (MINIMAL + "[bot]\nrate_limit = '5/fortnight'\n", "[bot] rate_limit"),
+        (
+            MINIMAL + "[bot]\nrate_limit = {count = 5, often = 1}\n",
+            "[bot.rate_limit] often is not a known key",
+        ),
+        (MINIMAL + "[bot]\nrate_limit = '5/60s'\nrate_limit_window = 9\n", "[bot] rate_limit"),
+        (MINIMAL + "[bot]\nrate_limit_per_minute = 0\n", "[bot] rate_limit_per_minute must be between"),
+        (MINIMAL + "[checks]\ncache_ttl = -1\n", "[checks] cache_ttl must be between 0"),
+        (MINIMAL + "[checks]\ncache_seconds = 1\ncache_ttl = 1\n", "give only one of"),
         (MINIMAL + "[bot]\nallowed_users = ['*:x.org']\n", "[bot] allowed_users:"),
         (MINIMAL + "[bot]\nprefix = '!x'\n", "[bot] prefix is not a known key"),
         (MINIMAL + "[checks]\nallow_private = 1\n", "[checks] allow_private must be true or false"),
@@ -145,3 +161,106 @@ def test_cache_lifetime_spelling(tmp_path: Path) -> None:
     assert config.checks.cache_ttl == 42
     with pytest.raises(ConfigError, match="only one of cache_ttl and cache_lifetime"):
         load_config(write(tmp_path, MINIMAL + "[checks]\ncache_lifetime = 42\ncache_ttl = 1\n"))
+
+
+def test_single_strings_stand_for_lists(tmp_path: Path) -> None:
+    """A single string is accepted wherever a list of strings is expected."""
+    text = (
+        MINIMAL
+        + """
+[bot]
+allowed_users = "@*:example.org"
+accept_invites_from = "@alice:example.org"
+room_allowed_users = "@bob:example.org"
+
+[checks]
+connect_to = "example.test:443:127.0.0.1:8443"
+allow_addresses = "10.0.0.7"
+"""
+    )
+    config = load_config(write(tmp_path, text))
+    assert config.bot.allowed_users == ("@*:example.org",)
+    assert config.bot.accept_invites_from == ("@alice:example.org",)
+    assert config.bot.room_allowed_users == ("@bob:example.org",)
+    assert config.checks.connect_to[0].addr_port == 8443
+    assert config.checks.allow_addresses == frozenset({"10.0.0.7"})
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("accept_invites = true", ("@*:example.org", "@alice:other.net")),
+        ("accept_invites = false", ()),
+        ("accept_invites = 'allowed'", ("@*:example.org", "@alice:other.net")),
+        ("accept_invites = 'all'", ("@*:*",)),
+        ("accept_invites = 'none'", ()),
+        ("accept_invites = ['@carol:x.org']", ("@carol:x.org",)),
+        ("accept_invites = '@carol:x.org'", ("@carol:x.org",)),
+        ("accept_invites_from = false", ()),
+        ("accept_invites_from = 'all'", ("@*:*",)),
+    ],
+)
+def test_accept_invites_spellings(tmp_path: Path, setting: str, expected: tuple[str, ...]) -> None:
+    """accept_invites: true (the allowed users), false/"none" (nobody), "all", or patterns."""
+    text = MINIMAL + f"[bot]\nallowed_users = ['@*:example.org', '@alice:other.net']\n{setting}\n"
+    assert load_config(write(tmp_path, text)).bot.accept_invites_from == expected
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("rate_limit = 5", (5, 60.0)),
+        ("rate_limit = 5\nrate_limit_window = 10", (5, 10.0)),
+        ("rate_limit = {count = 5, window = 10}", (5, 10.0)),
+        ("rate_limit = {commands = 7, seconds = 30}", (7, 30.0)),
+        ("rate_limit = {count = 7, per = 2}", (7, 2.0)),
+        ("rate_limit = '5/60s'", (5, 60.0)),
+        ("rate_limit = '5/minute'", (5, 60.0)),
+        ("rate_limit = '5 per 2 minutes'", (5, 120.0)),
+        ("rate_limit = '9/h'", (9, 3600.0)),
+        ("rate_limit_per_minute = 12", (12, 60.0)),
+    ],
+)
+def test_rate_limit_spellings(tmp_path: Path, setting: str, expected: tuple[int, float]) -> None:
+    """rate_limit as a number, a table, a string like "N/60s", or rate_limit_per_minute."""
+    config = load_config(write(tmp_path, MINIMAL + f"[bot]\n{setting}\n"))
+    assert (config.bot.rate_limit, config.bot.rate_limit_window) == expected
+
+
+def test_cache_seconds_spelling(tmp_path: Path) -> None:
+    """cache_seconds is another spelling of cache_ttl."""
+    assert load_config(write(tmp_path, MINIMAL + "[checks]\ncache_seconds = 7\n")).checks.cache_ttl == 7
+    assert load_config(write(tmp_path, MINIMAL + "[checks]\ncache_ttl = 0\n")).checks.cache_ttl == 0
+
+
+def test_cacert_is_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative cacert is found next to the config file, not in the working directory."""
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    config = load_config(write(tmp_path, MINIMAL + "[checks]\ncacert = 'ca.pem'\n"))
+    assert config.checks.cacert == str(tmp_path / "ca.pem")
+
+
+def test_deadline_defaults_to_three_timeouts(tmp_path: Path) -> None:
+    """Without a deadline, a server gets three timeouts (its dependent request phases)."""
+    assert load_config(write(tmp_path, MINIMAL + "[checks]\ntimeout = 3\n")).checks.deadline == 9
+    assert load_config(write(tmp_path, MINIMAL)).checks.deadline == 15
+    config = load_config(write(tmp_path, MINIMAL + "[checks]\ntimeout = 3\ndeadline = 4\n"))
+    assert config.checks.deadline == 4
+
+
+def test_room_cli_unreachable_homeserver_is_one_line(tmp_path: Path, run_cli: CliRunner) -> None:
+    """`foci-bot room` with a homeserver nobody answers for: one line on stderr, exit 1, no hang."""
+    import socket
+
+    with socket.socket() as sock:  # a loopback port that is certainly closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    text = MINIMAL.replace("https://matrix.example.org/", f"http://127.0.0.1:{port}")
+    result = run_cli("room", "--config", str(write(tmp_path, text)), "!room:example.org")
+    assert result.code == 1, result.err
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("foci-bot: "), result.err
+    assert "Traceback" not in result.err and "hunter2" not in result.err

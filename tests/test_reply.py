@@ -123,3 +123,23 @@ def test_sync_position_waits_for_every_command_of_the_batch() -> None:
     assert positions.done("$b") == ("t3", 3)
     assert positions.add("t4", 4, set()) == ("t4", 4)
     assert positions.waiting == 0
+
+
+def test_echoed_user_input_is_inert() -> None:
+    """What the user typed comes back in the usage line as a code span: no link, no @room, and
+    not lower-cased."""
+    from foci_bot.commands import Usage, parse_command, usage_markdown
+
+    for body, typed in (("!foci [x](https://evil.example)", "evil.example"), ("!foci @room", "room")):
+        command = parse_command(body)
+        assert isinstance(command, Usage), command
+        content = notice(usage_markdown(command.reason), ReplyTo(ROOM, EVENT))
+        assert "<a" not in content["formatted_body"]
+        assert live_markup(content["formatted_body"]) == []
+        for field in ("body", "formatted_body"):
+            assert "@room" not in content[field]
+            assert typed in content[field]
+        assert content["body"][:1].isupper()
+    command = parse_command("!foci Bad..Example.ORG")
+    assert isinstance(command, Usage)
+    assert "Bad..Example.ORG" in usage_markdown(command.reason)
