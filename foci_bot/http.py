@@ -12,7 +12,7 @@ import socket
 import ssl
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -46,7 +46,6 @@ class HttpOptions:
     connect_to: tuple[ConnectTo, ...] = ()
     cacert: str | None = None
     user_agent: str = f"foci-bot/{__version__}"
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 class BlockedAddress(OSError):

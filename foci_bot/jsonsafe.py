@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 MAX_DEPTH = 32
 
@@ -14,11 +13,6 @@ class JsonProblem(ValueError):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
-
-
-@dataclass(frozen=True, slots=True)
-class Decoded:
-    value: object
 
 
 def nesting_depth(text: str) -> int:

@@ -7,7 +7,7 @@ the pure room analysis (``room.py``) reads only this.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,6 @@ class RoomSnapshot:
     state: tuple[StateEvent, ...]
     now_ms: int
     name: str | None = None
-    extra: Mapping[str, object] = field(default_factory=dict)
 
     def without_members(self, users: frozenset[str] | set[str]) -> RoomSnapshot:
         """The room as if ``users`` (the bot itself) were not members: they never join calls."""
