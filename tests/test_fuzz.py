@@ -1,0 +1,78 @@
+"""Seeded random hostile inputs through the pure analyses and renderers: nothing may raise."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+
+from foci_bot.checks.report import analyse
+from foci_bot.model import Fetch, FetchError, Observations, ServerName
+from foci_bot.render import check_json, check_markdown, sections_html, sections_markdown, to_html
+from foci_bot.room import analyse_room
+from foci_bot.room_json import room_json
+from foci_bot.room_render import room_sections
+from foci_bot.roomdata import RoomSnapshot, StateEvent
+
+VALUES: list[Any] = [None, True, 0, -1, 1.5, "", "x", "https://a.test/x", "wss://a", "http://[", "@room", "<b>", [], {}]
+KEYS = ["m.homeserver", "base_url", "type", "livekit_service_url", "org.matrix.msc4143.rtc_foci", "m.rtc_foci",
+        "org.matrix.msc4158.rtc_foci", "rtc_transports", "m.identity_server", "errcode", "versions",
+        "unstable_features", "expires", "created_ts", "focus_active", "foci_preferred", "focus_selection",
+        "users", "events", "state_default", "users_default", "room_version", "additional_creators", "membership"]  # fmt: skip
+USERS = ["@a:a.test", "@b:b.test:8448", "@c", "weird", "@d:[::1]:80", "", "_@a:a.test_DEV_m.call"]
+
+
+def _value(rng: random.Random, depth: int = 0) -> Any:
+    roll = rng.random()
+    if depth > 4 or roll < 0.4:
+        return rng.choice(VALUES)
+    if roll < 0.7:
+        return [_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return {rng.choice(KEYS): _value(rng, depth + 1) for _ in range(rng.randint(0, 5))}
+
+
+def _fetch(rng: random.Random, url: str) -> Fetch:
+    if rng.random() < 0.1:
+        return Fetch(url=url, error=rng.choice(list(FetchError)), detail="<b>@room</b>")
+    return Fetch(
+        url=url, status=rng.choice([200, 200, 401, 404, 500]), body=json.dumps(_value(rng)).encode(),
+        headers={"content-type": "application/json", "access-control-allow-origin": rng.choice(["*", "<x>"])},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_server_analysis_never_raises(seed: int) -> None:
+    """Random well-knowns, versions and transports answers give a report that renders safely."""
+    rng = random.Random(seed)
+    for _ in range(200):
+        obs = Observations(
+            server=ServerName("a.test"), wellknown=_fetch(rng, "wk"), versions=_fetch(rng, "v"),
+            transports_unstable=_fetch(rng, "u"), transports_v1=_fetch(rng, "v1"),
+        )  # fmt: skip
+        report = analyse(obs)
+        html = to_html(check_markdown([report]))
+        assert "<b>" not in html and "@room" not in html
+        json.dumps(check_json([report]))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_room_analysis_never_raises(seed: int) -> None:
+    """Random room state (power levels, members, call memberships, slots) never crashes the room check."""
+    rng = random.Random(seed)
+    types = ["m.room.create", "m.room.power_levels", "m.room.member", "org.matrix.msc3401.call.member", "org.matrix.msc4143.rtc.slot"]
+    for _ in range(120):
+        state = []
+        for _ in range(rng.randint(0, 12)):
+            content = _value(rng)
+            content = content if isinstance(content, dict) else {"x": content}
+            kind = rng.choice(types)
+            if kind == "m.room.member" and rng.random() < 0.7:
+                content = {"membership": rng.choice(["join", "invite", "leave", 3])}
+            state.append(StateEvent(kind, rng.choice(USERS), rng.choice(USERS), content, rng.choice([0, -5, 10**15])))
+        report = analyse_room(RoomSnapshot("!r:a.test", tuple(state), 1_800_000_000_000), {})
+        sections = room_sections(report)
+        assert "@room" not in sections_html(sections)
+        sections_markdown(sections)
+        json.dumps(room_json(report))
