@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from . import __version__
 from .model import ServerName
 from .servername import TargetError, parse_target
+from .text import quote
 
 DEFAULT_PREFIX = "!foci"
 
@@ -57,6 +58,11 @@ def strip_reply_fallback(body: str) -> str:
     return "\n".join(rest).lstrip("\n")
 
 
+def _looks_like_a_verb(word: str) -> bool:
+    """A bare word: no dot, colon, bracket or sigil, and not ``localhost``."""
+    return word.isalpha() and word.casefold() != "localhost"
+
+
 def parse_command(body: str, prefix: str = DEFAULT_PREFIX, max_targets: int = 10) -> Command | None:
     """The command in a message body, or None when the message is not addressed to the bot."""
     words = strip_reply_fallback(body).split()
@@ -74,6 +80,9 @@ def parse_command(body: str, prefix: str = DEFAULT_PREFIX, max_targets: int = 10
         return Room(tuple(words[1:]))
     if len(words) > max_targets:
         return Usage(f"at most {max_targets} servers at once, got {len(words)}")
+    if len(words) == 1 and _looks_like_a_verb(words[0]):
+        # `!foci frobnicate` is an unknown command, not a check of a server called "frobnicate".
+        return Usage(f"unknown command {quote(words[0], 40)}")
     servers: dict[str, ServerName] = {}
     for word in words:
         try:

@@ -62,6 +62,8 @@ def test_not_for_the_bot(body: str) -> None:
         ("!foci version please", "version takes no arguments"),
         ("!foci ex ample.org/", "bad target"),
         ("!foci <script>", "bad target"),
+        ("!foci frobnicate", "unknown command `frobnicate`"),
+        ("!foci Status", "unknown command `Status`"),
         ("!foci " + " ".join(f"s{i}.org" for i in range(11)), "at most 10 servers at once, got 11"),
     ],
 )
