@@ -14,7 +14,8 @@ import re
 import signal
 import sys
 
-from .config import Config, ConfigError, load_config
+from .cli import load_config_arg
+from .config import Config
 from .store import Store
 
 log = logging.getLogger("foci_bot")
@@ -89,11 +90,7 @@ async def run_bot(config: Config) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"foci-bot: {exc}", file=sys.stderr)
-        return 2
+    config = load_config_arg(args.config)
     setup_logging(config.bot.log_level)
     log.info("starting as %s on %s", config.matrix.user_id, config.matrix.homeserver)
     return asyncio.run(run_bot(config))

@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from . import __version__
 from .addrguard import ConnectTo, ConnectToError
+from .config import Config, ConfigError, load_config
 from .discover import Checker, CheckOptions
 from .http import HttpClient, HttpOptions
 from .model import ServerName, ServerReport
@@ -124,6 +125,14 @@ def http_options(args: argparse.Namespace) -> HttpOptions:
         connect_to=tuple(rules),
         cacert=args.cacert,
     )
+
+
+def load_config_arg(path: str) -> Config:
+    """The ``--config`` file, or a usage error (exit 2) naming the bad key."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def parse_targets(texts: Sequence[str]) -> list[ServerName]:

@@ -14,9 +14,9 @@ import sys
 
 import aiohttp
 
-from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, load_config_arg
 from .compare_cli import per_server_deadline
-from .config import Config, ConfigError, load_config
+from .config import Config
 from .discover import CheckOptions
 from .engine import http_options, own_checker
 from .http import HttpClient
@@ -89,11 +89,7 @@ async def run_room(config: Config, room: str) -> RoomReport:
 
 
 def room_command(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"foci-bot: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    config = load_config_arg(args.config)
     try:
         report = asyncio.run(run_room(config, args.room))
     except RoomError as exc:
