@@ -25,9 +25,9 @@ from typing import Any
 
 import trustme
 
-from tests.botkit import BotProcess, toml_list, write_config
-from tests.fakeservers import FakeWeb, homeserver_routes, lk_jwt_routes, wellknown_route
-from tests.synapse_harness import Synapse, wait_until
+from tests.support.botkit import BotProcess, toml_list, write_config
+from tests.support.fakeservers import FakeWeb, homeserver_routes, lk_jwt_routes, wellknown_route
+from tests.support.synapse_harness import Synapse, wait_until
 
 DEADLINE_S = 600  # the whole run never takes longer than this
 TIMELINE_FILTER = '{"room": {"timeline": {"limit": 1000}}, "presence": {"not_types": ["*"]}}'

@@ -16,8 +16,8 @@ import time
 
 from benchmarks.fleet import fleet_hosts, start_fleet
 from foci_bot.addrguard import ConnectTo
-from foci_bot.discover import Checker, CheckOptions
-from foci_bot.http import HttpClient, HttpOptions
+from foci_bot.engine.discover import Checker, CheckOptions
+from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.model import ServerName, ServerReport
 
 

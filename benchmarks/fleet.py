@@ -17,7 +17,7 @@ from typing import Any
 import trustme
 from aiohttp import web
 
-from tests.fakeservers import FakeWeb, Route, expand, misbehave, respond
+from tests.support.fakeservers import FakeWeb, Route, expand, misbehave, respond
 
 FOCUS_KEY = "org.matrix.msc4143.rtc_foci"
 

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from benchmarks.check_speed import sequential_ms
 from benchmarks.fleet import fleet_hosts, start_fleet
 from foci_bot.addrguard import ConnectTo
-from foci_bot.discover import Checker, CheckOptions
-from foci_bot.http import HttpClient, HttpOptions
-from foci_bot.room_render import content_bytes, room_sections
-from foci_bot.roomcheck import room_check
-from foci_bot.roomdata import RoomSnapshot, StateEvent
-from foci_bot.roomverdict import deadline_hit
+from foci_bot.engine.discover import Checker, CheckOptions
+from foci_bot.engine.http import HttpClient, HttpOptions
+from foci_bot.engine.roomcheck import room_check
+from foci_bot.render.room import content_bytes, room_sections
+from foci_bot.room.snapshot import RoomSnapshot, StateEvent
+from foci_bot.room.verdict import deadline_hit
 
 MAX_SIZE = 5000
 MEMBERS_PER_SERVER = 3
@@ -87,7 +87,7 @@ def measure(count: int, http: HttpOptions, options: CheckOptions, deadline: floa
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     reports = [g.report for g in report.verdict.groups]
-    from foci_bot.room_render import summary_line
+    from foci_bot.render.room import summary_line
 
     return Row(
         count, wall, sequential_ms(reports), cpu, peak / 2**20,

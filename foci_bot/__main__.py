@@ -1,5 +1,5 @@
 """``python -m foci_bot``."""
 
-from .cli import main
+from foci_bot.cli.main import main
 
 raise SystemExit(main())

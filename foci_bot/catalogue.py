@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import Finding, Severity
+from foci_bot.model import Finding, Severity
 
 
 @dataclass(frozen=True, slots=True)

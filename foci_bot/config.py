@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .addrguard import ConnectTo, ConnectToError
-from .servername import TargetError, parse_server_name
+from foci_bot.addrguard import ConnectTo, ConnectToError
+from foci_bot.servername import TargetError, parse_server_name
 
 ACK_MODES = ("reaction", "notice", "none")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

@@ -11,7 +11,7 @@ import ipaddress
 import re
 from urllib.parse import unquote, urlsplit
 
-from .model import ServerName
+from foci_bot.model import ServerName
 
 MAX_INPUT = 512
 MAX_SERVER_NAME = 255  # dns-name = 1*255 chars; the spec adds "SHOULD be at most 230"
@@ -27,7 +27,7 @@ class TargetError(ValueError):
 def _show(text: str) -> str:
     """The text as the error message quotes it: escaped control characters, bounded length, as an
     inert markdown code span with ``@`` defused (the message may be echoed into a chat)."""
-    from .text import quote  # local: only this helper needs it
+    from foci_bot.text import quote  # local: only this helper needs it
 
     shown = text.encode("unicode_escape").decode("ascii")
     return quote(shown if len(shown) <= 60 else shown[:57] + "...")

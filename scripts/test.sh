@@ -30,7 +30,7 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
 fi
 
 # Builds .cache/synapse-venv on first use (or checks $FOCI_TEST_SYNAPSE_PYTHON).
-FOCI_TEST_SYNAPSE_PYTHON="$("$venv/bin/python" -m tests.synapse_harness --build)"
+FOCI_TEST_SYNAPSE_PYTHON="$("$venv/bin/python" -m tests.support.synapse_harness --build)"
 export FOCI_TEST_SYNAPSE_PYTHON
 
 echo "test.sh: ruff check"

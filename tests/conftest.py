@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import trustme
 
-from foci_bot.cli import main
-from tests.fakeservers import FakeWeb, Route
+from foci_bot.cli.main import main
+from tests.support.fakeservers import FakeWeb, Route
 
-pytest_plugins = ["tests.fixtures_synapse"]
+pytest_plugins = ["tests.support.fixtures_synapse"]
 
 
 @pytest.fixture(scope="session")

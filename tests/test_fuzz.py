@@ -10,11 +10,11 @@ import pytest
 
 from foci_bot.checks.report import analyse
 from foci_bot.model import Fetch, FetchError, Observations, ServerName
-from foci_bot.render import check_json, check_markdown, sections_html, sections_markdown, to_html
-from foci_bot.room import analyse_room
-from foci_bot.room_json import room_json
-from foci_bot.room_render import room_sections
-from foci_bot.roomdata import RoomSnapshot, StateEvent
+from foci_bot.render.room import room_sections
+from foci_bot.render.room_json import room_json
+from foci_bot.render.server import check_json, check_markdown, sections_html, sections_markdown, to_html
+from foci_bot.room.analysis import analyse_room
+from foci_bot.room.snapshot import RoomSnapshot, StateEvent
 
 VALUES: list[Any] = [None, True, 0, -1, 1.5, "", "x", "https://a.test/x", "wss://a", "http://[", "@room", "<b>", [], {}]
 KEYS = ["m.homeserver", "base_url", "type", "livekit_service_url", "org.matrix.msc4143.rtc_foci", "m.rtc_foci",

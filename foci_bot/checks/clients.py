@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..model import KEY_MSC4143, KEY_STABLE, UNKNOWN, ClientVerdict, Focus
-from . import transports as tp
+from foci_bot.checks import transports as tp
+from foci_bot.model import KEY_MSC4143, KEY_STABLE, UNKNOWN, ClientVerdict, Focus
 
 _ENDPOINT_NONE = {
     tp.EMPTY: "the transports endpoint answers an empty list",

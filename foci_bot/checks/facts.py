@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Fetch, Observations
+from foci_bot.model import Fetch, Observations
 
 
 def fetch_facts(fetch: Fetch | None) -> dict[str, object] | None:

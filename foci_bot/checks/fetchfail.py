@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..catalogue import finding
-from ..model import Fetch, FetchError, Finding, Severity
-from ..text import quote
+from foci_bot.catalogue import finding
+from foci_bot.model import Fetch, FetchError, Finding, Severity
+from foci_bot.text import quote
 
 
 def describe(fetch: Fetch) -> str:

@@ -6,10 +6,10 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from ..catalogue import finding
-from ..model import FOCI_KEYS, KEY_MSC4143, KEY_MSC4158, KEY_STABLE, Finding, Focus
-from ..text import quote
-from ..urls import http_url
+from foci_bot.catalogue import finding
+from foci_bot.model import FOCI_KEYS, KEY_MSC4143, KEY_MSC4158, KEY_STABLE, Finding, Focus
+from foci_bot.text import quote
+from foci_bot.urls import http_url
 
 # Field names people write instead of livekit_service_url (synapse#19621 and support rooms).
 _MISNAMED = re.compile(r"(livekit|lk|jwt|service|sfu).*(url|uri)|^url$|^uri$", re.IGNORECASE)

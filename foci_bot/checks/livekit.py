@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..catalogue import finding
-from ..model import Fetch, FetchError, Finding, ProbeResult
-from ..text import quote
-from .fetchfail import failure_finding
+from foci_bot.catalogue import finding
+from foci_bot.checks.fetchfail import failure_finding
+from foci_bot.model import Fetch, FetchError, Finding, ProbeResult
+from foci_bot.text import quote
 
 HEALTHY, BROKEN, UNREACHABLE, BLOCKED = "healthy", "broken", "unreachable", "blocked"
 PROBE_ORIGIN = "https://call.element.io"

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from ..catalogue import finding
-from ..model import (
+from foci_bot.catalogue import finding
+from foci_bot.checks import livekit
+from foci_bot.checks.clients import decide_clients
+from foci_bot.checks.facts import facts
+from foci_bot.checks.fetchfail import describe
+from foci_bot.checks.foci import wellknown_foci
+from foci_bot.checks.transports import LISTED, judge_transports
+from foci_bot.checks.wellknown import OK, judge_versions, read_wellknown
+from foci_bot.model import (
     CLIENT_LABELS,
     UNKNOWN,
     ClientVerdict,
@@ -14,15 +21,8 @@ from ..model import (
     ServerReport,
     worst,
 )
-from ..text import quote
-from ..urls import http_url
-from . import livekit
-from .clients import decide_clients
-from .facts import facts
-from .fetchfail import describe
-from .foci import wellknown_foci
-from .transports import LISTED, judge_transports
-from .wellknown import OK, judge_versions, read_wellknown
+from foci_bot.text import quote
+from foci_bot.urls import http_url
 
 WORKING, BROKEN, NONE = "working", "broken", "none"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..catalogue import finding
-from ..jsonsafe import JsonProblem, decode
-from ..model import TRANSPORTS_UNSTABLE, TRANSPORTS_V1, Fetch, Finding, Focus
-from ..text import quote
-from .fetchfail import describe
-from .foci import foci_list
+from foci_bot.catalogue import finding
+from foci_bot.checks.fetchfail import describe
+from foci_bot.checks.foci import foci_list
+from foci_bot.jsonsafe import JsonProblem, decode
+from foci_bot.model import TRANSPORTS_UNSTABLE, TRANSPORTS_V1, Fetch, Finding, Focus
+from foci_bot.text import quote
 
 # States, from what clients do with each answer:
 LISTED = "listed"  # 200 with at least one entry: clients use it

@@ -6,12 +6,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..catalogue import finding
-from ..jsonsafe import JsonProblem, decode
-from ..model import FOCI_KEYS, Fetch, FetchError, Finding
-from ..text import quote
-from ..urls import http_url
-from .fetchfail import failure_finding
+from foci_bot.catalogue import finding
+from foci_bot.checks.fetchfail import failure_finding
+from foci_bot.jsonsafe import JsonProblem, decode
+from foci_bot.model import FOCI_KEYS, Fetch, FetchError, Finding
+from foci_bot.text import quote
+from foci_bot.urls import http_url
 
 IGNORE, FAIL_PROMPT, FAIL_ERROR, OK = "IGNORE", "FAIL_PROMPT", "FAIL_ERROR", "OK"
 _JAVA_KEY = re.compile(r"[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+", re.IGNORECASE)

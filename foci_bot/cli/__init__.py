@@ -1,0 +1,1 @@
+"""The terminal shell: ``main`` and one module per command."""

@@ -1,0 +1,1 @@
+"""The I/O behind the checks: the guarded HTTP client, discovery, the room check, shared setup."""

@@ -1,0 +1,230 @@
+"""Orchestration: which requests to make for a server, in what order, concurrently, with caches.
+
+The dependent chain per server is: well-known -> (versions, transports -> probes of listed URLs,
+probes of well-known URLs, all at once). Probes are shared by URL across servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from foci_bot.checks.foci import probe_targets, wellknown_foci
+from foci_bot.checks.livekit import PROBE_ORIGIN
+from foci_bot.checks.report import analyse
+from foci_bot.checks.transports import LISTED, classify
+from foci_bot.checks.wellknown import read_wellknown
+from foci_bot.engine.http import HttpClient
+from foci_bot.model import (
+    TRANSPORTS_UNSTABLE,
+    TRANSPORTS_V1,
+    Fetch,
+    FetchError,
+    Focus,
+    Observations,
+    ProbeResult,
+    ServerName,
+    ServerReport,
+)
+from foci_bot.servername import TargetError, parse_server_name
+
+WELLKNOWN_CAP = 64 * 1024
+PROBE_CAP = 16 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    deadline: float = 20.0  # seconds per server
+    cache_ttl: float = 0.0  # seconds a server's report is reused; 0 = only within one run
+    concurrency: int = 64  # servers checked at once
+
+
+class Checker:
+    """Checks servers through one HttpClient, sharing probes and caching reports."""
+
+    def __init__(
+        self,
+        http: HttpClient,
+        options: CheckOptions | None = None,
+        tokens: Mapping[str, str] | None = None,
+        homeservers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.http = http
+        self.options = options or CheckOptions()
+        # Our own homeserver: its access token, and the client API URL the operator configured.
+        # The token is only ever sent there, never to a URL a well-known chose.
+        self._tokens = {_normal(k): v for k, v in (tokens or {}).items()}
+        self._homeservers = {_normal(k): v.rstrip("/") for k, v in (homeservers or {}).items()}
+        self._probes: dict[str, tuple[float, asyncio.Task[ProbeResult]]] = {}
+        self._reports: dict[str, tuple[float, asyncio.Task[ServerReport]]] = {}
+        self._servers = asyncio.Semaphore(self.options.concurrency)
+
+    async def check_many(self, servers: Iterable[ServerName]) -> list[ServerReport]:
+        return list(await asyncio.gather(*(self.check(s) for s in servers)))
+
+    def cached(self, server: ServerName) -> ServerReport | None:
+        """A fresh finished report for the server, without doing any work."""
+        entry = self._reports.get(str(server))
+        fresh = entry is not None and time.monotonic() - entry[0] <= self.options.cache_ttl
+        if entry and fresh and entry[1].done() and not entry[1].cancelled() and entry[1].exception() is None:
+            return entry[1].result()
+        return None
+
+    async def check(self, server: ServerName) -> ServerReport:
+        """The report for one server: from the cache, from a check in flight, or fresh."""
+        key = str(server)
+        now = time.monotonic()
+        entry = self._reports.get(key)
+        if entry is not None and (not entry[1].done() or now - entry[0] <= self.options.cache_ttl):
+            return await asyncio.shield(entry[1])
+        task = asyncio.ensure_future(self._check(server))
+        self._reports[key] = (now, task)
+        self._expire(now)
+        return await asyncio.shield(task)
+
+    def _expire(self, now: float) -> None:
+        ttl = self.options.cache_ttl
+        tables: tuple[
+            dict[str, tuple[float, asyncio.Task[ServerReport]]]
+            | dict[str, tuple[float, asyncio.Task[ProbeResult]]],
+            ...,
+        ] = (self._reports, self._probes)
+        for table in tables:
+            stale = [k for k, (at, t) in table.items() if t.done() and now - at > ttl]
+            for k in stale:
+                del table[k]
+
+    async def _check(self, server: ServerName) -> ServerReport:
+        async with self._servers:
+            started = time.monotonic()
+            state = _Progress(server)
+            try:
+                async with asyncio.timeout(self.options.deadline):
+                    await self._observe(server, state)
+            except TimeoutError:
+                state.deadline_hit = True
+            report = analyse(state.observations())
+            facts = dict(report.facts)
+            facts["elapsed_ms"] = round((time.monotonic() - started) * 1000, 1)
+            return _with_facts(report, facts)
+
+    async def _observe(self, server: ServerName, state: _Progress) -> None:
+        host = server.host_for_url
+        state.wellknown = await self.http.fetch(
+            f"https://{host}/.well-known/matrix/client", body_cap=WELLKNOWN_CAP, https_only=True
+        )
+        wk = read_wellknown(state.wellknown)
+        base = wk.base_url
+        if base is None:
+            base, state.base_url_assumed = f"https://{server}", True
+        by_key, _ = wellknown_foci(wk.content)
+        known_foci: list[Focus] = [f for foci in by_key.values() for f in foci]
+        jobs: list[Awaitable[None]] = [self._transports(base, server, state)]
+        jobs += [self._probe_into(url, state) for url in probe_targets(known_foci)]
+        if wk.base_url is not None:
+            jobs.append(self._store(self.http.fetch(f"{base}/_matrix/client/versions"), state, "versions"))
+        if wk.content is None and not server.is_ipv6 and not server.host[0].isdigit():
+            url = f"https://matrix.{server.host}/.well-known/matrix/client"
+            jobs.append(
+                self._store(
+                    self.http.fetch(url, body_cap=WELLKNOWN_CAP, https_only=True), state, "other_host"
+                )
+            )
+        await asyncio.gather(*jobs)
+
+    async def _transports(self, base: str, server: ServerName, state: _Progress) -> None:
+        configured = self._homeservers.get(str(server))
+        token = self._tokens.get(str(server)) if configured else None
+        base = configured or base
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        state.authenticated = token is not None
+        unstable, v1 = await asyncio.gather(
+            self.http.fetch(base + TRANSPORTS_UNSTABLE, headers=headers),
+            self.http.fetch(base + TRANSPORTS_V1, headers=headers),
+        )
+        state.transports_unstable, state.transports_v1 = unstable, v1
+        listed, foci, _ = classify(unstable, TRANSPORTS_UNSTABLE)
+        if listed == LISTED:
+            await asyncio.gather(*(self._probe_into(url, state) for url in probe_targets(foci)))
+
+    async def _store(self, fetch: Awaitable[Fetch], state: _Progress, name: str) -> None:
+        setattr(state, name, await fetch)
+
+    async def _probe_into(self, url: str, state: _Progress) -> None:
+        state.probes[url] = await self.probe(url)
+
+    async def probe(self, url: str) -> ProbeResult:
+        """The four credential-free probes of one lk-jwt-service base URL, once per URL."""
+        entry = self._probes.get(url)
+        if entry is None or (entry[1].done() and time.monotonic() - entry[0] > self.options.cache_ttl):
+            entry = (time.monotonic(), asyncio.ensure_future(self._probe(url)))
+            self._probes[url] = entry
+        return await asyncio.shield(entry[1])
+
+    async def _probe(self, url: str) -> ProbeResult:
+        get: Callable[[str], Awaitable[Fetch]] = lambda path: self.http.fetch(url + path, body_cap=PROBE_CAP)  # noqa: E731
+        preflight_headers = {
+            "Origin": PROBE_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        }
+        healthz, sfu_get, get_token, preflight = await asyncio.gather(
+            get("/healthz"),
+            get("/sfu/get"),
+            get("/get_token"),
+            self.http.fetch(
+                url + "/sfu/get", method="OPTIONS", headers=preflight_headers, body_cap=PROBE_CAP
+            ),
+        )
+        return ProbeResult(url, healthz, sfu_get, get_token, preflight)
+
+
+def _normal(name: str) -> str:
+    """The server name as reports spell it, so lookups match whatever case the config used."""
+    try:
+        return str(parse_server_name(name))
+    except TargetError:
+        return name
+
+
+class _Progress:
+    """What has arrived so far for one server, so a deadline still yields a partial report."""
+
+    def __init__(self, server: ServerName) -> None:
+        self.server = server
+        self.wellknown: Fetch | None = None
+        self.versions: Fetch | None = None
+        self.transports_unstable: Fetch | None = None
+        self.transports_v1: Fetch | None = None
+        self.other_host: Fetch | None = None
+        self.probes: dict[str, ProbeResult] = {}
+        self.base_url_assumed = False
+        self.deadline_hit = False
+        self.authenticated = False
+
+    def observations(self) -> Observations:
+        wellknown = self.wellknown or Fetch(
+            url=f"https://{self.server.host_for_url}/.well-known/matrix/client",
+            error=FetchError.TIMEOUT,
+            detail="no answer before the server's deadline",
+        )
+        return Observations(
+            server=self.server,
+            wellknown=wellknown,
+            versions=self.versions,
+            transports_unstable=self.transports_unstable,
+            transports_v1=self.transports_v1,
+            probes=dict(self.probes),
+            other_host_wellknown=self.other_host,
+            base_url_assumed=self.base_url_assumed,
+            deadline_hit=self.deadline_hit,
+            transports_authenticated=self.authenticated,
+        )
+
+
+def _with_facts(report: ServerReport, facts: dict[str, object]) -> ServerReport:
+    from dataclasses import replace
+
+    return replace(report, facts=facts)

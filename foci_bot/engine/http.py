@@ -1,0 +1,273 @@
+"""The guarded HTTP client: the only module that talks HTTP to the outside world.
+
+It follows redirects itself (so every hop is recorded, checked for CORS, loops and private
+addresses), caps bodies, enforces timeouts, bounds concurrency and never raises on the network's
+faults: every outcome is a :class:`~foci_bot.model.Fetch`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import ResolveResult
+
+from foci_bot import __version__
+from foci_bot.addrguard import ConnectTo, blocked_reason
+from foci_bot.model import Fetch, FetchError, Hop
+
+MAX_REDIRECTS = 5
+DEFAULT_BODY_CAP = 64 * 1024
+_KEPT_HEADERS = (
+    "content-type",
+    "access-control-allow-origin",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "location",
+    "server",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpOptions:
+    timeout: float = 5.0
+    concurrency: int = 32
+    allow_private: bool = False
+    allowed_addresses: frozenset[str] = frozenset()  # exact IPs exempt from the guard
+    #: host:port pairs the operator configured (the bot's own homeserver): exempt from the guard.
+    trusted: frozenset[tuple[str, int]] = frozenset()
+    connect_to: tuple[ConnectTo, ...] = ()
+    cacert: str | None = None
+    user_agent: str = f"foci-bot/{__version__}"
+
+
+class BlockedAddress(OSError):
+    """Raised inside the connector when every address of a host is off limits."""
+
+
+class _GuardedConnector(aiohttp.TCPConnector):
+    """Applies connect-to rules and the address guard to every connection's addresses.
+
+    aiohttp skips the resolver for IP literals, so the guard lives in ``_resolve_host``, which
+    sees both names and literals.
+    """
+
+    def __init__(self, options: HttpOptions, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._options = options
+        # First rule wins for a host:port, as in curl; wildcard rules are scanned after.
+        self._exact: dict[tuple[str, int], ConnectTo] = {}
+        for rule in options.connect_to:
+            if rule.host and rule.port:
+                self._exact.setdefault((rule.host, rule.port), rule)
+
+    async def _resolve_host(
+        self, host: str, port: int, traces: Sequence[Any] | None = None
+    ) -> list[ResolveResult]:
+        bare = host.strip("[]").rstrip(".").lower()
+        trusted = (bare, port) in self._options.trusted
+        rule = self._exact.get((bare, port)) or next(
+            (r for r in self._options.connect_to if r.matches(bare, port)), None
+        )
+        if rule is not None:
+            host, port = rule.addr, rule.addr_port
+        results = await super()._resolve_host(host, port, traces=traces)
+        if self._options.allow_private or trusted:
+            return results
+        exempt = self._options.allowed_addresses
+        allowed = [r for r in results if r["host"] in exempt or blocked_reason(r["host"]) is None]
+        if not allowed:
+            shown = ", ".join(sorted({r["host"] for r in results}))
+            why = blocked_reason(results[0]["host"]) if results else "no address"
+            raise BlockedAddress(f"{bare} resolves to {shown} ({why})")
+        return allowed
+
+
+class HttpClient:
+    """One aiohttp session for the process, shared by every check."""
+
+    def __init__(self, options: HttpOptions | None = None) -> None:
+        self.options = options or HttpOptions()
+        self._session: aiohttp.ClientSession | None = None
+        self._semaphore = asyncio.Semaphore(self.options.concurrency)
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if self.options.cacert:
+            context.load_verify_locations(cafile=self.options.cacert)
+        return context
+
+    async def __aenter__(self) -> HttpClient:
+        connector = _GuardedConnector(
+            self.options,
+            ssl=self._ssl_context(),
+            limit=self.options.concurrency,
+            ttl_dns_cache=60,
+            family=socket.AF_UNSPEC,
+            # Idle TLS connections hold ~256 KiB each and don't count against `limit`; most
+            # hosts are asked a handful of times within a second, so keep them only briefly.
+            keepalive_timeout=2,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            headers={"User-Agent": self.options.user_agent},
+            trust_env=False,
+            auto_decompress=True,
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        body_cap: int = DEFAULT_BODY_CAP,
+        https_only: bool = False,
+    ) -> Fetch:
+        """One request with redirects followed by hand; never raises for network faults."""
+        started = time.monotonic()
+        hops: list[Hop] = []
+        seen: set[str] = set()
+        current = url
+        try:
+            async with self._semaphore, asyncio.timeout(self.options.timeout):
+                while True:
+                    problem = _url_problem(current, https_only)
+                    if problem is not None:
+                        return _fail(url, method, hops, problem, current, started)
+                    seen.add(current)
+                    status, resp_headers, body = await self._one(current, method, headers, body_cap)
+                    location = resp_headers.get("location")
+                    if status in (301, 302, 303, 307, 308) and location:
+                        hops.append(Hop(current, status, resp_headers.get("access-control-allow-origin")))
+                        nxt = urljoin(current, location)
+                        if nxt in seen:
+                            return _fail(url, method, hops, (FetchError.REDIRECT_LOOP, nxt), nxt, started)
+                        if len(hops) >= MAX_REDIRECTS:
+                            detail = f"more than {MAX_REDIRECTS} redirects"
+                            return _fail(
+                                url, method, hops, (FetchError.TOO_MANY_REDIRECTS, detail), nxt, started
+                            )
+                        if _origin(nxt) != _origin(current):
+                            # Credentials are for the origin they were meant for, never a redirect target.
+                            headers = {
+                                k: v for k, v in (headers or {}).items() if k.lower() != "authorization"
+                            }
+                        current = nxt
+                        continue
+                    return Fetch(
+                        url=url,
+                        method=method,
+                        status=status,
+                        headers=resp_headers,
+                        body=body,
+                        final_url=current,
+                        hops=tuple(hops),
+                        elapsed_ms=_ms(started),
+                    )
+        except _TooLarge as exc:
+            return _fail(url, method, hops, (FetchError.TOO_LARGE, str(exc)), current, started)
+        except TimeoutError:
+            detail = f"no complete answer within {self.options.timeout:g} s"
+            return _fail(url, method, hops, (FetchError.TIMEOUT, detail), current, started)
+        except aiohttp.ClientConnectorCertificateError as exc:
+            return _fail(url, method, hops, (FetchError.TLS, _short(exc.certificate_error)), current, started)
+        except aiohttp.ClientSSLError as exc:
+            return _fail(url, method, hops, (FetchError.TLS, _short(exc)), current, started)
+        except aiohttp.ClientConnectorDNSError as exc:
+            if isinstance(exc.os_error, BlockedAddress):
+                return _fail(url, method, hops, (FetchError.BLOCKED, str(exc.os_error)), current, started)
+            return _fail(url, method, hops, (FetchError.DNS, _short(exc.os_error)), current, started)
+        except aiohttp.ClientConnectorError as exc:
+            return _fail(url, method, hops, (FetchError.CONNECT, _short(exc.os_error)), current, started)
+        except aiohttp.InvalidURL as exc:
+            return _fail(url, method, hops, (FetchError.BAD_URL, _short(exc)), current, started)
+        except (aiohttp.ClientError, ValueError, UnicodeError) as exc:
+            return _fail(url, method, hops, (FetchError.PROTOCOL, _short(exc)), current, started)
+
+    async def _one(
+        self, url: str, method: str, headers: Mapping[str, str] | None, cap: int
+    ) -> tuple[int, dict[str, str], bytes]:
+        assert self._session is not None, "use HttpClient as an async context manager"
+        async with self._session.request(
+            method,
+            url,
+            headers=dict(headers or {}),
+            allow_redirects=False,
+            max_line_size=8190,
+            max_field_size=8190,
+        ) as resp:
+            kept = {k: resp.headers[k][:512] for k in _KEPT_HEADERS if k in resp.headers}
+            declared = resp.content_length
+            if declared is not None and declared > cap:
+                raise _TooLarge(f"body of {declared} bytes, over the {cap}-byte limit")
+            body = bytearray()
+            async for chunk in resp.content.iter_chunked(16384):
+                body += chunk
+                if len(body) > cap:
+                    raise _TooLarge(f"body over the {cap}-byte limit")
+            return resp.status, kept, bytes(body)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError:
+        return "", None, None
+
+
+def _url_problem(url: str, https_only: bool) -> tuple[FetchError, str] | None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        return FetchError.BAD_URL, str(exc)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return FetchError.BAD_URL, f"not an http(s) URL: {url[:200]}"
+    if https_only and parts.scheme != "https":
+        return FetchError.NOT_HTTPS, f"plain http:// is not allowed here: {url[:200]}"
+    if parts.username or parts.password:
+        return FetchError.BAD_URL, "URL carries credentials"
+    return None
+
+
+def _fail(
+    url: str, method: str, hops: list[Hop], problem: tuple[FetchError, str], at: str, started: float
+) -> Fetch:
+    error, detail = problem
+    return Fetch(
+        url=url,
+        method=method,
+        error=error,
+        detail=detail,
+        final_url=at,
+        hops=tuple(hops),
+        elapsed_ms=_ms(started),
+    )
+
+
+def _short(exc: object) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[:300]
+
+
+def _ms(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)

@@ -1,0 +1,158 @@
+"""Who can speak in a multi-SFU call, and which shared backend to suggest (domain.md §3, §4).
+
+Pure: member counts per server plus each server's :class:`ServerReport` in, a :class:`Verdict`
+out. Used by the room check (members from the room) and by ``compare`` (counts typed in).
+
+Counting rules (docs/room.md):
+
+- ``can_speak``: members whose *own* server's transport is ``working`` (multi-SFU: everyone
+  publishes through their own server's focus, domain.md §4).
+- ``listen_only``: members whose server's transport is ``none`` or ``broken``
+  (lk-jwt-service#238: they can subscribe to others but cannot publish).
+- ``unknown``: members whose server's transport cannot be judged (``unknown``: hidden behind the
+  authenticated endpoint with nothing usable elsewhere; or the check was cut short by a deadline
+  without finding a working transport),
+  and members whose user ID has no valid server name. They are counted in neither bucket, so
+  ``total == can_speak + listen_only + unknown``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from foci_bot.catalogue import finding
+from foci_bot.model import KEY_MSC4143, TRANSPORTS_UNSTABLE, TRANSPORTS_V1, UNKNOWN, ServerReport
+from foci_bot.urls import http_url
+
+CAN_SPEAK, LISTEN_ONLY = "can-speak", "listen-only"
+# Only sources some current client reads (domain.md §1): the endpoint, then the msc4143 key.
+# `m.rtc_foci` (Element X only) and the MSC4158 key (no client) don't make a focus serve a server.
+_SOURCE_ORDER = (TRANSPORTS_UNSTABLE, TRANSPORTS_V1, KEY_MSC4143)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerGroup:
+    server: str
+    members: int
+    verdict: str  # can-speak, listen-only or unknown
+    report: ServerReport
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """The healthy focus serving most members, and what choosing it means for everyone else."""
+
+    livekit_service_url: str | None
+    members_served: int = 0
+    servers_served: tuple[str, ...] = ()
+    restricted: tuple[ServerGroup, ...] = ()  # members' servers not advertising it
+    add_transport: tuple[ServerGroup, ...] = ()  # servers whose members cannot publish
+    candidates: tuple[tuple[str, int], ...] = ()  # every healthy focus and its member weight
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    groups: tuple[ServerGroup, ...]  # most members first
+    members_total: int
+    can_speak: int
+    listen_only: int
+    unknown: int
+    suggestion: Suggestion
+
+    def servers(self, kind: str) -> tuple[ServerGroup, ...]:
+        return tuple(g for g in self.groups if g.verdict == kind)
+
+
+def timed_out(server: str, seconds: float) -> ServerReport:
+    """A stand-in report for a server whose check did not finish before the whole report's deadline."""
+    return ServerReport(
+        server=server,
+        status="error",
+        findings=(
+            finding(
+                "check-deadline",
+                f"No answer within the room check's deadline ({seconds:g} s); counted as unknown.",
+            ),
+        ),
+        foci=(),
+        clients=(),
+        wellknown_outcome=UNKNOWN,
+        base_url=None,
+        transports_state="not-checked",
+        probes={},
+        transport=UNKNOWN,
+        transport_url=None,
+        facts={"room_deadline_hit": True},
+    )
+
+
+def deadline_hit(report: ServerReport) -> bool:
+    return any(f.code == "check-deadline" for f in report.findings)
+
+
+def server_verdict(report: ServerReport) -> str:
+    """can-speak, listen-only or unknown. A check cut short by a deadline proves nothing missing."""
+    if report.transport == "working":
+        return CAN_SPEAK
+    if report.transport in ("none", "broken") and not deadline_hit(report):
+        return LISTEN_ONLY
+    return UNKNOWN
+
+
+def preference(report: ServerReport) -> list[str]:
+    """The server's healthy focus URLs (normalised), in the order its clients would prefer them."""
+    ordered: list[str] = []
+    if report.transport == "working" and report.transport_url:
+        ordered.append(http_url(report.transport_url) or "")
+    rank = {source: i for i, source in enumerate(_SOURCE_ORDER)}
+    read = [f for f in report.foci if f.source in rank]
+    for focus in sorted(read, key=lambda f: (rank[f.source], f.index)):
+        url = http_url(focus.livekit_service_url) if focus.usable else None
+        if url and report.probes.get(url) == "healthy":
+            ordered.append(url)
+    return [u for u in dict.fromkeys(ordered) if u]
+
+
+def suggest(groups: tuple[ServerGroup, ...]) -> Suggestion:
+    """Weight each healthy focus by the members of the servers advertising it; ties go to the focus
+    the servers rank higher (member-weighted position in their preference lists), then by URL."""
+    weight: dict[str, int] = {}
+    rank_sum: dict[str, int] = {}
+    advertisers: dict[str, list[str]] = {}
+    for group in groups:
+        for position, url in enumerate(preference(group.report)):
+            weight[url] = weight.get(url, 0) + group.members
+            rank_sum[url] = rank_sum.get(url, 0) + position * max(group.members, 1)
+            advertisers.setdefault(url, []).append(group.server)
+    ranked = sorted(weight, key=lambda u: (-weight[u], rank_sum[u], u))
+    listen_only = tuple(g for g in groups if g.verdict == LISTEN_ONLY)
+    if not ranked:
+        return Suggestion(None, add_transport=listen_only)
+    best = ranked[0]
+    served = tuple(advertisers[best])
+    return Suggestion(
+        livekit_service_url=best,
+        members_served=weight[best],
+        servers_served=served,
+        restricted=tuple(g for g in groups if g.server not in served),
+        add_transport=listen_only,
+        candidates=tuple((u, weight[u]) for u in ranked),
+    )
+
+
+def verdict(counts: Mapping[str, int], reports: Mapping[str, ServerReport], unparsed: int = 0) -> Verdict:
+    """The multi-SFU verdict over servers with ``counts[server]`` members each.
+
+    A server missing from ``reports`` is treated as not checked in time.
+    """
+    groups = []
+    for server, members in counts.items():
+        report = reports.get(server) or timed_out(server, 0)
+        groups.append(ServerGroup(server, members, server_verdict(report), report))
+    groups.sort(key=lambda g: (-g.members, g.server))
+    ordered = tuple(groups)
+    total = sum(g.members for g in ordered) + unparsed
+    speak = sum(g.members for g in ordered if g.verdict == CAN_SPEAK)
+    listen = sum(g.members for g in ordered if g.verdict == LISTEN_ONLY)
+    return Verdict(ordered, total, speak, listen, total - speak - listen, suggest(ordered))

@@ -1,0 +1,85 @@
+"""The guarded HTTP client and the engine's use of our own homeserver, against real local HTTPS servers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import trustme
+
+from foci_bot.addrguard import ConnectTo
+from foci_bot.engine.discover import Checker, CheckOptions
+from foci_bot.engine.http import HttpClient, HttpOptions
+from foci_bot.model import FetchError
+from foci_bot.servername import parse_target
+from tests.support.fakeservers import FakeWeb, documented_server, expand
+
+Factory = Callable[[dict[str, Any]], FakeWeb]
+
+
+def _options(web: FakeWeb, ca: Path, **kwargs: Any) -> HttpOptions:
+    rules = tuple(ConnectTo.parse(f"{host}:443:127.0.0.1:{web.port}") for host in web.routes)
+    return HttpOptions(connect_to=rules, cacert=str(ca), timeout=3, **kwargs)
+
+
+def test_authorization_not_forwarded_across_origins(
+    fake_web: Factory, test_ca: tuple[trustme.CA, Path]
+) -> None:
+    """A redirect to another origin drops the Authorization header; the first origin got it."""
+    redirect = {"status": 302, "headers": {"Location": "https://b.test/landing"}}
+    web = fake_web(expand({"a.test": {"/start": redirect}, "b.test": {"/landing": {"json": {}}}}))
+
+    async def go() -> int | None:
+        async with HttpClient(_options(web, test_ca[1], allow_private=True)) as http:
+            return (
+                await http.fetch("https://a.test/start", headers={"Authorization": "Bearer secret"})
+            ).status
+
+    assert asyncio.run(go()) == 200
+    assert web.requests_for("a.test")[0].headers.get("Authorization") == "Bearer secret"
+    assert "Authorization" not in web.requests_for("b.test")[0].headers
+
+
+def test_trusted_hostport_passes_the_guard_alone(fake_web: Factory, test_ca: tuple[trustme.CA, Path]) -> None:
+    """Only the configured host:port is exempt; another loopback host stays blocked and unreached."""
+    web = fake_web(expand({"own.test": {"/x": {"json": {}}}, "other.test": {"/x": {"json": {}}}}))
+
+    async def go() -> tuple[int | None, FetchError | None]:
+        async with HttpClient(_options(web, test_ca[1], trusted=frozenset({("own.test", 443)}))) as http:
+            own = await http.fetch("https://own.test/x")
+            other = await http.fetch("https://other.test/x")
+            return own.status, other.error
+
+    assert asyncio.run(go()) == (200, FetchError.BLOCKED)
+    assert web.requests_for("other.test") == []
+
+
+def test_own_homeserver_read_with_token_at_configured_url(
+    fake_web: Factory, test_ca: tuple[trustme.CA, Path]
+) -> None:
+    """Our own server's transports are read at the configured URL with our token; the
+    well-known's base_url never sees the token."""
+    transports = [{"type": "livekit", "livekit_service_url": "https://rtc.own.test/livekit/jwt"}]
+    hosts = {
+        "own.test": documented_server("own.test", None, transports="missing"),
+        "internal.test": {"preset:homeserver": {"transports": transports}},
+        "rtc.own.test": {"preset:lk-jwt": {}},
+    }
+    web = fake_web(expand(hosts))
+
+    async def go() -> Any:
+        async with HttpClient(_options(web, test_ca[1], allow_private=True)) as http:
+            checker = Checker(
+                http, CheckOptions(deadline=10), tokens={"Own.Test": "tok"},
+                homeservers={"own.test": "https://internal.test/"},
+            )  # fmt: skip
+            return await checker.check(parse_target("own.test"))
+
+    report = asyncio.run(go())
+    assert report.transport == "working" and report.transports_state == "listed"
+    seen = [r for r in web.requests_for("internal.test") if "rtc/transports" in r.path]
+    assert seen and all(r.headers.get("Authorization") == "Bearer tok" for r in seen)
+    assert all("Authorization" not in r.headers for r in web.requests_for("own.test"))
+    assert "transports-endpoint-open" not in {f.code for f in report.findings}
