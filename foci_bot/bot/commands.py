@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from foci_bot import __version__
+from foci_bot.bot import watchcommands
 from foci_bot.model import ServerName
 from foci_bot.servername import TargetError, parse_target
 from foci_bot.text import quote
@@ -44,7 +45,7 @@ class Usage:
     reason: str
 
 
-Command = Help | Version | Check | Room | Usage
+Command = Help | Version | Check | Room | Usage | watchcommands.WatchCommand
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -78,6 +79,9 @@ def parse_command(body: str, prefix: str = DEFAULT_PREFIX, max_targets: int = 10
         return Version() if len(words) == 1 else Usage("version takes no arguments")
     if verb == "room":
         return Room(tuple(words[1:]))
+    if verb in watchcommands.VERBS:  # issue 11
+        watch = watchcommands.parse_watch(verb, words[1:])
+        return Usage(watch) if isinstance(watch, str) else watch
     if len(words) > max_targets:
         return Usage(f"at most {max_targets} servers at once, got {len(words)}")
     if len(words) == 1 and _looks_like_a_verb(words[0]):
@@ -115,6 +119,9 @@ def help_markdown(prefix: str = DEFAULT_PREFIX, max_targets: int = 10) -> str:
             f"- `{prefix} SERVER [SERVER ...]`: check up to {max_targets} servers; a server may be "
             "given as `example.org`, `@user:example.org` or a matrix.to link",
             f"- `{prefix} room`: check this room's call readiness (members' servers, power levels, calls)",
+            f"- `{prefix} watch SERVER|room ...`, `{prefix} unwatch SERVER|room`, `{prefix} watching`, "
+            f"`{prefix} history SERVER|room`: alert this room when a server's or the room's call "
+            "readiness changes",
             f"- `{prefix} version`: show the version",
             f"- `{prefix} help`: this help",
             "",

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from foci_bot.bot import commands, reply
+from foci_bot.bot import commands, reply, watchcommands
 from foci_bot.bot.access import RateLimiter, UserPatterns
 from foci_bot.bot.store import Store
 from foci_bot.config import Config
@@ -131,6 +131,7 @@ class Replier:
 
 
 RoomHandler = Callable[["Dispatcher", Incoming, commands.Room], Awaitable[None]]
+WatchHandler = Callable[[Incoming, watchcommands.WatchCommand], Awaitable[str]]  # issue 11
 
 
 class Dispatcher:
@@ -155,6 +156,8 @@ class Dispatcher:
         # HOOK for the room check (issue 4): set this to an async function
         # ``(dispatcher, incoming, command) -> None``; see on_room_command.
         self.room_handler: RoomHandler | None = None
+        # Watch mode (issue 11): bot/watch_command.py, bound to the running Watcher.
+        self.watch_handler: WatchHandler | None = None
 
     def wants(self, msg: Incoming) -> commands.Command | None:
         """The command in ``msg`` when the bot should act on it now, else None (and logged)."""
@@ -217,6 +220,8 @@ class Dispatcher:
                 return True
             case commands.Check(servers):
                 return await self._check(msg, servers)
+            case watchcommands.Watch() | watchcommands.Unwatch() | watchcommands.Watching() | watchcommands.History():
+                text = await self.on_watch_command(msg, command)
         return await self.replier.answer(to, text) is not None
 
     async def _check(self, msg: Incoming, servers: Sequence[ServerName]) -> bool:
@@ -252,3 +257,13 @@ class Dispatcher:
             await self.replier.answer(msg.reply_to, "The room check is not available yet.\n")
             return
         await self.room_handler(self, msg, command)
+
+    async def on_watch_command(self, msg: Incoming, command: watchcommands.WatchCommand) -> str:
+        """``watch``/``unwatch``/``watching``/``history`` (issue 11); the room's own call readiness
+        follows the room check's ``room_allowed_users``."""
+        if watchcommands.mentions_room(command) and not self.room_allowed.allows(msg.sender):
+            log.info("refusing a room watch command from %s: not in room_allowed_users", msg.sender)
+            return "You may not watch this room's call readiness here.\n"
+        if self.watch_handler is None:
+            return "Watch mode is not available.\n"
+        return await self.watch_handler(msg, command)

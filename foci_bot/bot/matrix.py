@@ -12,6 +12,8 @@ SQLite, and events older than the bot's join of a room are never answered.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import logging
 import time
 import urllib.parse
@@ -23,9 +25,13 @@ import nio
 from foci_bot.bot import timeline
 from foci_bot.bot.access import UserPatterns
 from foci_bot.bot.dispatch import Dispatcher, Incoming, SnapshotError
+from foci_bot.bot.metrics import Metrics
 from foci_bot.bot.room_command import handle_room
 from foci_bot.bot.store import Session, Store, private_dir, restrict_files
 from foci_bot.bot.syncpos import SyncPositions
+from foci_bot.bot.watch import Watcher
+from foci_bot.bot.watch_command import handle_watch
+from foci_bot.bot.watchstore import WatchStore
 from foci_bot.config import Config
 from foci_bot.engine.discover import CheckOptions
 from foci_bot.engine.http import HttpClient
@@ -107,6 +113,8 @@ class MatrixBot:
         self.tasks: set[asyncio.Task[bool]] = set()
         self.retries: dict[str, asyncio.TimerHandle] = {}  # event ID -> its next try
         self.dispatcher: Dispatcher | None = None
+        self.watcher: Watcher | None = None  # watch mode (issue 11)
+        self.metrics = Metrics()
         self.ready = asyncio.Event()
 
     # -- session
@@ -168,6 +176,9 @@ class MatrixBot:
             self.dispatcher.checker = own_checker(
                 self.config, old.http, old.options, self.client.access_token
             )
+        if self.watcher is not None:
+            old = self.watcher.checker
+            self.watcher.checker = own_checker(self.config, old.http, old.options, self.client.access_token)
 
     async def _restore(self, token: str, device_id: str | None) -> None:
         whoami = await self._whoami(token)
@@ -215,10 +226,22 @@ class MatrixBot:
             checker = own_checker(self.config, http, options, self.client.access_token)
             self.dispatcher = Dispatcher(self.config, checker, self.store, self, self)
             self.dispatcher.room_handler = handle_room  # `!foci room` (issue 4)
+            # Watch mode (issue 11): its checks are fresh, never from the command cache.
+            fresh = own_checker(
+                self.config, http, dataclasses.replace(options, cache_ttl=0.0), self.client.access_token
+            )
+            watches = WatchStore(self.store.path)
+            self.watcher = Watcher(self.config, watches, fresh, self, self, self.metrics)
+            self.dispatcher.watch_handler = functools.partial(handle_watch, self.watcher)
+            self.metrics.serve(self.config.metrics)
+            self.watcher.start()
             try:
                 await self._sync_forever()
             finally:
+                await self.watcher.stop()
                 await self.shutdown()
+                self.metrics.close()
+                watches.close()
 
     async def shutdown(self, grace: float = 1.0) -> None:
         """Let running commands finish briefly, then cancel them; their batches stay unstored."""
@@ -289,6 +312,8 @@ class MatrixBot:
             await self._invited(room_id, info.invite_state)
         for room_id in response.rooms.leave:
             self.store.forget_room(room_id)
+            if self.watcher is not None:
+                self.watcher.forget_room(room_id)
         started: set[str] = set()
         for room_id, info in response.rooms.join.items():
             events = list(info.timeline.events)
@@ -348,6 +373,7 @@ class MatrixBot:
         if command is None:
             return False
         self.dispatcher.begin(incoming)  # in flight from now, not from when the task first runs
+        self.metrics.commands.inc()
         task = asyncio.create_task(self.dispatcher.handle(incoming, command))
         self.tasks.add(task)
         task.add_done_callback(lambda t: self._finished(t, incoming, attempt))
@@ -393,6 +419,7 @@ class MatrixBot:
                 log.warning("sending to %s failed: %s", room_id, exc)
                 response = None
             if isinstance(response, nio.RoomSendResponse):
+                self.metrics.replies.inc()
                 return str(response.event_id)
             status = getattr(response, "transport_response", None)
             code = getattr(status, "status", 0) or 0
@@ -400,9 +427,11 @@ class MatrixBot:
                 log.warning(
                     "the homeserver refused a message to %s: %s", room_id, getattr(response, "message", code)
                 )
+                self.metrics.errors.inc()
                 return None
             await asyncio.sleep(delay)
             delay = min(delay * 2, 15.0)
+        self.metrics.errors.inc()
         return None
 
     async def room_snapshot(self, room_id: str) -> RoomSnapshot | SnapshotError:

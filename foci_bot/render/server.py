@@ -52,18 +52,23 @@ def _answer(url: str | None) -> str:
     return quote(url)
 
 
+def users_line(report: ServerReport) -> str:
+    """One sentence: what this server's users get when they start a call."""
+    url = quote(report.transport_url) if report.transport_url else ""
+    unreachable = any(f.code == "server-unreachable" for f in report.findings)
+    line = "Unreachable: nothing answered, so calls could not be judged" if unreachable else _TRANSPORT_LINE[report.transport]
+    return line.format(url=url) + "."
+
+
 def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
     """One server: verdict first, then what each client uses, the foci, and the findings."""
     counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("error", "warning", "info")}
     tally = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n and s != "info")
-    url = quote(report.transport_url) if report.transport_url else ""
-    unreachable = any(f.code == "server-unreachable" for f in report.findings)
-    line = "Unreachable: nothing answered, so calls could not be judged" if unreachable else _TRANSPORT_LINE[report.transport]
     lines = [
         f"{heading} {ICON[report.status]} {quote(report.server)}: {report.status}"
         + (f" ({tally})" if tally else ""),
         "",
-        line.format(url=url) + ".",
+        users_line(report),
         "",
         "**What each client uses**",
         "",
