@@ -314,3 +314,28 @@ def test_shared_focus_gives_one_digest_and_unwatch_stops(
         assert len(env.alerts(room)) == 1
     finally:
         env.bot.stop()
+
+
+def test_room_watch_alerts_when_fewer_members_may_join(wenv: WatchEnv, synapse: Synapse) -> None:
+    """`watch room`: a power-level change that locks a member out of calls is announced, and so is
+    the fix."""
+    room = wenv.room_with_bot()
+    bob = synapse.new_user(unique_localpart("bob"))
+    synapse.invite(wenv.alice.access_token, room, bob.user_id)
+    synapse.join(bob.access_token, room)
+    levels = synapse.get_state(wenv.alice.access_token, room, "m.room.power_levels")
+    levels.setdefault("events", {})["org.matrix.msc3401.call.member"] = 0
+    synapse.send_state(wenv.alice.access_token, room, "m.room.power_levels", "", levels)
+    started = wenv.command(room, "!foci watch room")
+    assert "this room" in started and "2 of 2 may join a call" in started
+    levels["events"]["org.matrix.msc3401.call.member"] = 50
+    synapse.send_state(wenv.alice.access_token, room, "m.room.power_levels", "", levels)
+    (alert,) = wenv.wait_alerts(room, 1)
+    assert "this room: call readiness changed:" in alert["body"]
+    assert "2/2 can join → " in alert["body"] and "1/2 can join" in alert["body"]
+    levels["events"]["org.matrix.msc3401.call.member"] = 0
+    synapse.send_state(wenv.alice.access_token, room, "m.room.power_levels", "", levels)
+    second = wenv.wait_alerts(room, 2)[1]
+    assert "1/2 can join → " in second["body"] and "2/2 can join" in second["body"].split("→")[1]
+    samples = wenv.metrics()
+    assert samples[("foci_watch_room_members", (("kind", "can_join"), ("room", room)))] == 2
