@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.bot.test_reply import live_markup
 from tests.support.botkit import BotProcess, answer, room_events, toml_list, write_config
 from tests.support.fakeservers import FakeWeb, homeserver_routes, lk_jwt_routes, wellknown_route
-from tests.support.fixtures_synapse import unique_localpart
+from tests.support.fixtures_synapse import SynapseFactory, unique_localpart
 from tests.support.synapse_harness import Synapse, User, wait_until
 
 INTERVAL, CONFIRM = 2.0, 1.0
@@ -339,3 +339,32 @@ def test_room_watch_alerts_when_fewer_members_may_join(wenv: WatchEnv, synapse: 
     assert "1/2 can join → " in second["body"] and "2/2 can join" in second["body"].split("→")[1]
     samples = wenv.metrics()
     assert samples[("foci_watch_room_members", (("kind", "can_join"), ("room", room)))] == 2
+
+
+def test_homeserver_outage_delays_the_alert_but_never_doubles_it(
+    synapse_factory: SynapseFactory, web: FakeWeb, test_ca: tuple[trustme.CA, Path], tmp_path: Path
+) -> None:
+    """The change is confirmed while the bot's own homeserver is down: the alert waits in the
+    outbox and goes out once when the homeserver is back; the bot is restarted meanwhile too."""
+    own = synapse_factory()
+    env = make_watch_env(own, tmp_path, web, test_ca[1])
+    try:
+        room = env.room_with_bot()
+        env.command(room, "!foci watch flip.test")
+        mark = len(env.bot.text())
+        own.stop()
+        break_focus(web, "lk.flip.test")
+        env.wait_log(f"watch of flip.test in {room}: confirmed change", after=mark)
+        env.bot.stop()  # the bot goes down too, its alert not sent
+        mark = len(env.bot.text())
+        env.bot.start(wait_ready=False)
+        own.start()
+        env.wait_log("first sync done", after=mark, within=60)
+        (alert,) = env.wait_alerts(room, 1, within=60)
+        assert "ok → **error**" in alert["body"]
+        before = env.checks()
+        wait_until(lambda: env.checks() >= before + 3, 20, what="3 more checks")
+        assert len(env.alerts(room)) == 1
+    finally:
+        env.bot.stop()
+        own.stop()
