@@ -1,6 +1,7 @@
 """Command line: ``foci-bot check|compare|room|run``.
 
-Exit status: 0 when no server has an error finding, 1 when one does, 2 for usage errors.
+Exit status: 0 when no server has an error finding, 1 when one does, 2 for usage errors;
+``check --fail-on warning`` also exits 1 on warnings (for cron and CI, see docs/bot.md).
 """
 
 from __future__ import annotations
@@ -87,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TARGET",
         help="server name, @user:server, matrix.to link or https:// URL",
     )
+    check.add_argument(
+        "--fail-on",
+        choices=("warning", "error"),
+        default="error",
+        help="exit 1 when a server's status is this bad or worse (default error)",
+    )
     add_network_flags(check)
     compare = sub.add_parser("compare", help="compare servers' call backends and suggest a shared one")
     compare.add_argument("targets", nargs="+", metavar="TARGET[=MEMBERS]")
@@ -154,8 +161,10 @@ async def run_check(
         return await Checker(client, options).check_many(servers)
 
 
-def exit_status(reports: Sequence[ServerReport]) -> int:
-    return EXIT_FINDINGS if any(r.status == "error" for r in reports) else EXIT_OK
+def exit_status(reports: Sequence[ServerReport], fail_on: str = "error") -> int:
+    """1 when any server's status is ``fail_on`` ("warning" or "error") or worse, else 0."""
+    bad = ("warning", "error") if fail_on == "warning" else ("error",)
+    return EXIT_FINDINGS if any(r.status in bad for r in reports) else EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -166,7 +175,7 @@ def _check(args: argparse.Namespace) -> int:
         print(json.dumps(check_json(reports), indent=2, ensure_ascii=False))
     else:
         print(check_markdown(reports), end="")
-    return exit_status(reports)
+    return exit_status(reports, args.fail_on)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
