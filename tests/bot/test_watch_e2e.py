@@ -104,11 +104,13 @@ class WatchEnv:
         ]
 
     def wait_alerts(self, room_id: str, count: int, within: float = ALERT_WITHIN) -> list[dict[str, Any]]:
-        return wait_until(
+        found = wait_until(
             lambda: found if len(found := self.alerts(room_id)) >= count else None,
             within,
-            what=f"{count} alerts\n{self.bot.text()[-3000:]}",
+            what=f"{count} alerts",
         )
+        assert found is not None
+        return found
 
     def wait_log(self, text: str, after: int = 0, within: float = ALERT_WITHIN) -> int:
         """Wait for ``text`` in the bot's log past offset ``after``; the offset just after it."""
@@ -118,7 +120,9 @@ class WatchEnv:
             at = log.find(text, after)
             return at + len(text) if at >= 0 else None
 
-        return wait_until(find, within, what=f"{text!r} in the bot's log\n{self.bot.text()[-3000:]}")
+        at = wait_until(find, within, what=f"{text!r} in the bot's log")
+        assert at is not None
+        return at
 
     def metrics(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         """Scrape the endpoint with a real HTTP client and parse it as Prometheus does."""
