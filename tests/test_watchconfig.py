@@ -61,3 +61,10 @@ def test_mistakes_name_the_key(tmp_path: Path, table: str, message: str) -> None
 )
 def test_listen(text: str, host: str, port: int) -> None:
     assert parse_listen(text) == MetricsConfig(host, port)
+
+
+def test_sample_lists_the_defaults(tmp_path: Path) -> None:
+    """config.sample.toml's [watch] and [metrics] are the defaults."""
+    sample = load_config(Path(__file__).resolve().parent.parent / "config.sample.toml")
+    defaults = load_config(write(tmp_path, MINIMAL))
+    assert sample.watch == defaults.watch and sample.metrics == defaults.metrics
