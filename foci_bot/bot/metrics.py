@@ -89,7 +89,11 @@ class Metrics:
     def serve(self, config: MetricsConfig) -> None:
         if config.host is None:
             return
-        self._server, _thread = start_http_server(config.port, addr=config.host, registry=self.registry)
+        try:
+            self._server, _thread = start_http_server(config.port, addr=config.host, registry=self.registry)
+        except OSError as exc:  # the bot's alerts matter more than its metrics: keep running
+            log.error("cannot serve metrics on %s port %d: %s", config.host, config.port, exc)
+            return
         log.info("serving metrics on %s port %d", config.host, config.port)
 
     def close(self) -> None:

@@ -38,6 +38,7 @@ log = logging.getLogger("foci_bot.bot.watch")
 
 GATHER_S = 2.0  # an alert waits this long for other changes to join it in one message
 SEND_RETRY_S = 30.0  # an alert that could not be sent is tried again after this
+PRUNE_EVERY_S = 86_400.0  # history past retention is dropped at start and then daily
 JITTER = 0.1  # each interval is stretched or shrunk by up to this fraction
 
 
@@ -68,6 +69,7 @@ class Watcher:
         self._wake: dict[str, asyncio.Event] = {}
         self._senders: dict[str, asyncio.Task[None]] = {}
         self._send_wake: dict[str, asyncio.Event] = {}
+        self._housekeeping: asyncio.Task[None] | None = None
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -83,15 +85,23 @@ class Watcher:
             for watch in self.store.watches(room):
                 if watch.source == "config" and watch.target not in self.w.servers:
                     self.store.remove(room, watch.target)
-            cap = max(self.w.max_per_room, len(self.w.servers))
-            self.store.add(room, list(self.w.servers), "config", "config", cap)
+            # The config file is the operator's word: its watches are not held to max_per_room.
+            self.store.add(room, list(self.w.servers), "config", "config", cap=1 << 30)
         for key in {target_key(w.room_id, w.target) for w in self.store.watches()}:
             self.ensure_loop(key, random.uniform(0, self.w.interval))
         for room_id in self.store.rooms_with_unsent():
             self.kick_sender(room_id)
+        self._housekeeping = asyncio.create_task(self._prune_daily())
+
+    async def _prune_daily(self) -> None:
+        while True:
+            await asyncio.sleep(PRUNE_EVERY_S)
+            self.store.prune_history(int(self.w.history_days * 86_400_000))
 
     async def stop(self) -> None:
         tasks = [*self._loops.values(), *self._senders.values()]
+        if self._housekeeping is not None:
+            tasks.append(self._housekeeping)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
