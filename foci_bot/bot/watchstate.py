@@ -25,16 +25,6 @@ StepKind = Literal["first", "steady", "pending", "confirmed"]
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    """An error or warning finding, as an alert shows it."""
-
-    code: str
-    severity: str
-    message: str
-    hint: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class RoomCounts:
     """How many of the room's joined members (the bot left out) can do what."""
 
@@ -50,7 +40,7 @@ class Summary:
 
     status: Status
     users: str  # one sentence: what users now see
-    problems: tuple[Problem, ...] = ()
+    problems: tuple[Finding, ...] = ()  # the error and warning findings
     transport: str = "none"
     room: RoomCounts | None = None
 
@@ -72,16 +62,14 @@ class Summary:
         return Summary(
             status=data["status"],
             users=data["users"],
-            problems=tuple(Problem(**p) for p in data.get("problems", [])),
+            problems=tuple(Finding(**p) for p in data.get("problems", [])),
             transport=data.get("transport", "none"),
             room=RoomCounts(**room) if room else None,
         )
 
 
-def _problems(findings: tuple[Finding, ...]) -> tuple[Problem, ...]:
-    return tuple(
-        Problem(f.code, f.severity, f.message, f.hint) for f in findings if f.severity in ("error", "warning")
-    )
+def _problems(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    return tuple(f for f in findings if f.severity in ("error", "warning"))
 
 
 def server_summary(report: ServerReport) -> Summary:
@@ -118,12 +106,12 @@ class Change:
     at_ms: int  # when the change was first seen
 
     @property
-    def appeared(self) -> tuple[Problem, ...]:
+    def appeared(self) -> tuple[Finding, ...]:
         before = {(p.code, p.severity) for p in self.old.problems}
         return tuple(p for p in self.new.problems if (p.code, p.severity) not in before)
 
     @property
-    def resolved(self) -> tuple[Problem, ...]:
+    def resolved(self) -> tuple[Finding, ...]:
         after = {(p.code, p.severity) for p in self.new.problems}
         return tuple(p for p in self.old.problems if (p.code, p.severity) not in after)
 

@@ -10,7 +10,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from foci_bot.bot.watchstate import ROOM, Change, Problem, Summary
+from foci_bot.bot.watchstate import ROOM, Change, Summary
+from foci_bot.model import Finding
 from foci_bot.render.server import ICON, Section
 from foci_bot.text import quote
 
@@ -43,7 +44,7 @@ def headline(change: Change) -> str:
     return f"{ICON[new.status]} {target_name(change.target)} {word}: {old.status} → **{new.status}**"
 
 
-def _problem_lines(problems: Sequence[Problem], with_hints: bool) -> list[str]:
+def _problem_lines(problems: Sequence[Finding], with_hints: bool) -> list[str]:
     lines = []
     for p in problems:
         lines.append(f"- {ICON.get(p.severity, '')} `{p.code}`: {p.message}")

@@ -56,7 +56,11 @@ def users_line(report: ServerReport) -> str:
     """One sentence: what this server's users get when they start a call."""
     url = quote(report.transport_url) if report.transport_url else ""
     unreachable = any(f.code == "server-unreachable" for f in report.findings)
-    line = "Unreachable: nothing answered, so calls could not be judged" if unreachable else _TRANSPORT_LINE[report.transport]
+    line = (
+        "Unreachable: nothing answered, so calls could not be judged"
+        if unreachable
+        else _TRANSPORT_LINE[report.transport]
+    )
     return line.format(url=url) + "."
 
 

@@ -21,7 +21,7 @@ import trustme
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.bot.test_reply import live_markup
-from tests.support.botkit import BotProcess, answer, room_events, toml_list, write_config
+from tests.support.botkit import BotProcess, answer, room_events, room_with_bot, toml_list, write_config
 from tests.support.fakeservers import FakeWeb, homeserver_routes, lk_jwt_routes, wellknown_route
 from tests.support.fixtures_synapse import SynapseFactory, unique_localpart
 from tests.support.synapse_harness import Synapse, User, wait_until
@@ -79,14 +79,7 @@ class WatchEnv:
     metrics_port: int
 
     def room_with_bot(self) -> str:
-        room_id = self.server.create_room(self.alice.access_token, preset="private_chat")
-        self.server.invite(self.alice.access_token, room_id, self.bot_id)
-        wait_until(
-            lambda: self.bot_id in self.server.joined_members(self.alice.access_token, room_id),
-            20,
-            what="the bot to join",
-        )
-        return room_id
+        return room_with_bot(self.server, self.alice.access_token, self.bot_id, preset="private_chat")
 
     def command(self, room_id: str, body: str) -> str:
         event_id = self.server.send_message(self.alice.access_token, room_id, body)

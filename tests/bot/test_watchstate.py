@@ -6,7 +6,6 @@ import pytest
 
 from foci_bot.bot.watchstate import (
     Change,
-    Problem,
     RoomCounts,
     Summary,
     WatchState,
@@ -15,21 +14,22 @@ from foci_bot.bot.watchstate import (
     send_at_ms,
     step,
 )
+from foci_bot.model import Finding
 
 OK = Summary("ok", "Calls work.")
 FOCUS_DOWN = Summary(
     "error",
     "Calls fail.",
-    (Problem("focus-unhealthy", "error", "The focus is down.", "Start lk-jwt-service."),),
+    (Finding("focus-unhealthy", "error", "The focus is down.", "Start lk-jwt-service."),),
     "broken",
 )
 FOCUS_DOWN_OTHER_TEXT = Summary(
     "error",
     "Calls fail through another URL.",
-    (Problem("focus-unhealthy", "error", "Other words.", "Other hint."),),
+    (Finding("focus-unhealthy", "error", "Other words.", "Other hint."),),
     "broken",
 )
-WARN = Summary("warning", "Calls work.", (Problem("wellknown-no-cors", "warning", "No CORS.", "Add CORS."),))
+WARN = Summary("warning", "Calls work.", (Finding("wellknown-no-cors", "warning", "No CORS.", "Add CORS."),))
 CONFIRM = 60_000
 KW = {"room_id": "!r:x", "target": "example.org"}
 

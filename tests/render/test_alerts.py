@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from foci_bot.bot import reply
-from foci_bot.bot.watchstate import Change, Problem, RoomCounts, Summary
+from foci_bot.bot.watchstate import Change, RoomCounts, Summary
+from foci_bot.model import Finding
 from foci_bot.render.alerts import WatchLine, alert_sections, history_markdown, watching_markdown
 
 OK = Summary("ok", "Calls work: users can join and publish through `https://lk.example.org`.")
@@ -11,8 +12,8 @@ BROKEN = Summary(
     "error",
     "Calls fail: the call backend clients use (`https://lk.example.org`) is broken.",
     (
-        Problem("focus-unhealthy", "error", "The focus answers 502.", "Start lk-jwt-service."),
-        Problem("wellknown-no-cors", "warning", "No CORS.", "Add the header."),
+        Finding("focus-unhealthy", "error", "The focus answers 502.", "Start lk-jwt-service."),
+        Finding("wellknown-no-cors", "warning", "No CORS.", "Add the header."),
     ),
     "broken",
 )
