@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from foci_bot.addrguard import ConnectTo, ConnectToError
-from foci_bot.servername import TargetError, parse_server_name
+from foci_bot.servername import TargetError, parse_server_name, split_sigil_id
 
 ACK_MODES = ("reaction", "notice", "none")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -43,7 +43,7 @@ class MatrixConfig:
     @property
     def server_name(self) -> str:
         """The part of the bot's user ID after the first colon."""
-        return self.user_id.partition(":")[2]
+        return split_sigil_id(self.user_id)[1] or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +180,7 @@ def _user_pattern(pattern: str) -> None:
 
 
 def _user_id(value: str) -> None:
-    localpart, _, server = value[1:].partition(":")
+    localpart, server = split_sigil_id(value)
     if not value.startswith("@") or not localpart or not server:
         raise ConfigError(f"[matrix] user_id {value!r} is not a user ID like @bot:example.org")
     try:

@@ -113,7 +113,10 @@ allow_addresses = ["10.0.0.7", "[::1]"]
         (MINIMAL + "[checks]\ncache_ttl = -1\n", "[checks] cache_ttl must be between 0"),
         (MINIMAL + "[bot]\nallowed_users = ['*:x.org']\n", "[bot] allowed_users:"),
         (MINIMAL + "[bot]\nprefix = '!x'\n", "[bot] prefix is not a known key"),
-        (MINIMAL + "[bot]\nalowed_users = []\n", "[bot] alowed_users is not a known key; did you mean allowed_users?"),
+        (
+            MINIMAL + "[bot]\nalowed_users = []\n",
+            "[bot] alowed_users is not a known key; did you mean allowed_users?",
+        ),
         (MINIMAL + "[checks]\nallow_private = 1\n", "[checks] allow_private must be true or false"),
         (MINIMAL + "[checks]\ntimeout = true\n", "[checks] timeout must be a number"),
         (MINIMAL + "[checks]\nconnect_to = ['nonsense']\n", "[checks] connect_to:"),

@@ -58,7 +58,11 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
     tally = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n and s != "info")
     url = quote(report.transport_url) if report.transport_url else ""
     unreachable = any(f.code == "server-unreachable" for f in report.findings)
-    line = "Unreachable: nothing answered, so calls could not be judged" if unreachable else _TRANSPORT_LINE[report.transport]
+    line = (
+        "Unreachable: nothing answered, so calls could not be judged"
+        if unreachable
+        else _TRANSPORT_LINE[report.transport]
+    )
     lines = [
         f"{heading} {ICON[report.status]} {quote(report.server)}: {report.status}"
         + (f" ({tally})" if tally else ""),
