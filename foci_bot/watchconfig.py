@@ -1,20 +1,20 @@
 """The ``[watch]`` and ``[metrics]`` tables of the config file (issue 11).
 
 Kept apart from ``config.py`` so the watch settings stay in one place; ``config.load_config``
-calls :func:`watch_config` and :func:`metrics_config` with its strict ``_Table`` reader, so the
-same rules hold: one spelling per key, and an unknown key is an error naming it.
+calls :func:`watch_config` and :func:`metrics_config` with its strict table reader (any
+:class:`Table`), so the same rules hold: one spelling per key, and an unknown key is an error
+naming it. Problems found here are ``ValueError`` with one line naming the key, which
+``load_config`` turns into its ``ConfigError``; this module imports nothing of ``config``.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from foci_bot.servername import TargetError, parse_target
-
-if TYPE_CHECKING:
-    from foci_bot.config import _Table
 
 DEFAULT_METRICS_HOST = "127.0.0.1"
 DEFAULT_METRICS_PORT = 9464
@@ -45,10 +45,19 @@ class MetricsConfig:
         return self.host is not None
 
 
-def _error(message: str) -> Exception:
-    from foci_bot.config import ConfigError  # config imports this module: import when needed
+class Table(Protocol):
+    """What this module reads a TOML table with (``config._Table``)."""
 
-    return ConfigError(message)
+    def text(self, key: str, default: object = None) -> Any: ...
+    def number(self, key: str, default: float, low: float, high: float) -> float: ...
+    def non_negative(self, key: str, default: float, high: float) -> float: ...
+    def integer(self, key: str, default: int, low: int, high: int) -> int: ...
+    def strings(self, key: str, check: Callable[[str], object] | None = None) -> tuple[str, ...] | None: ...
+    def done(self) -> None: ...
+
+
+def _error(message: str) -> Exception:
+    return ValueError(message)
 
 
 def _server(text: str) -> None:
@@ -58,7 +67,7 @@ def _server(text: str) -> None:
         raise _error(str(exc)) from None
 
 
-def watch_config(t: _Table) -> WatchConfig:
+def watch_config(t: Table) -> WatchConfig:
     servers = t.strings("servers", _server) or ()
     alert_room = t.text("alert_room") or None
     if alert_room is not None and not (alert_room.startswith("!") and ":" in alert_room):
@@ -67,9 +76,9 @@ def watch_config(t: _Table) -> WatchConfig:
         raise _error("[watch] servers needs alert_room: the room the alerts go to")
     config = WatchConfig(
         interval=t.number("interval", 900.0, 0, 7 * 86_400),
-        confirm_after=_seconds(t, "confirm_after", 60.0),  # 0 announces at once
+        confirm_after=t.non_negative("confirm_after", 60.0, 86_400),  # 0 announces at once
         max_per_room=t.integer("max_per_room", 50, 1, 1000),
-        alert_gap=_seconds(t, "alert_gap", 30.0),
+        alert_gap=t.non_negative("alert_gap", 30.0, 86_400),
         history_days=t.number("history_days", 90.0, 0, 3650),
         servers=tuple(str(parse_target(s)) for s in servers),
         alert_room=alert_room,
@@ -78,15 +87,7 @@ def watch_config(t: _Table) -> WatchConfig:
     return config
 
 
-def _seconds(t: _Table, key: str, default: float) -> float:
-    """Zero or more seconds, at most a day."""
-    value = t.number(key, default, -1, 86_400)
-    if value < 0:
-        raise _error(f"[watch] {key} must be between 0 and 86400")
-    return value
-
-
-def metrics_config(t: _Table) -> MetricsConfig:
+def metrics_config(t: Table) -> MetricsConfig:
     listen = t.text("listen")
     t.done()
     if listen is None:

@@ -24,14 +24,15 @@ import time
 from collections.abc import Callable
 
 from foci_bot.bot import reply
-from foci_bot.bot.dispatch import Messenger, RoomSource, SnapshotError
+from foci_bot.bot.alerts import alert_sections
+from foci_bot.bot.incoming import SnapshotError
 from foci_bot.bot.metrics import Metrics
+from foci_bot.bot.replier import Messenger, RoomSource
 from foci_bot.bot.watchstate import ROOM, Summary, batch_id, room_summary, send_at_ms, server_summary, step
 from foci_bot.bot.watchstore import WatchStore
 from foci_bot.config import Config
 from foci_bot.engine.discover import Checker
 from foci_bot.engine.roomcheck import room_check
-from foci_bot.render.alerts import alert_sections
 from foci_bot.servername import parse_server_name
 
 log = logging.getLogger("foci_bot.bot.watch")
@@ -56,7 +57,7 @@ class Watcher:
         self,
         config: Config,
         store: WatchStore,
-        checker: Checker,
+        checker: Callable[[], Checker],  # a fresh (uncached) checker, current after a re-login
         rooms: RoomSource,
         messenger: Messenger,
         metrics: Metrics,
@@ -119,14 +120,6 @@ class Watcher:
         if event is not None:
             event.set()
 
-    def forget_room(self, room_id: str) -> None:
-        """The bot left ``room_id``: its watches stop (loops nobody else needs end on their own)."""
-        gone = self.store.watches(room_id)
-        if self.store.forget_room(room_id):
-            log.info("left %s: stopped its %d watches", room_id, len(gone))
-        for watch in gone:
-            self.wake(target_key(room_id, watch.target))
-
     # -- checking
 
     def _subscribers(self, key: str) -> list[tuple[str, str]]:
@@ -145,11 +138,11 @@ class Watcher:
                     return None
                 snapshot = snapshot.without_members({self.config.matrix.user_id})
                 report = await asyncio.wait_for(
-                    room_check(self.checker, snapshot, self.config.checks.deadline), limit
+                    room_check(self.checker(), snapshot, self.config.checks.deadline), limit
                 )
                 summary = room_summary(report)
             else:
-                server = await asyncio.wait_for(self.checker.check(parse_server_name(key)), limit)
+                server = await asyncio.wait_for(self.checker().check(parse_server_name(key)), limit)
                 summary = server_summary(server)
         except Exception:  # one odd target must never stop the others
             log.exception("watch check of %s failed", key)

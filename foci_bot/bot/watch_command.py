@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 
 from foci_bot.bot import watchcommands as wc
-from foci_bot.bot.dispatch import Incoming
+from foci_bot.bot.alerts import WatchLine, history_markdown, target_name, watching_markdown
+from foci_bot.bot.incoming import Incoming
 from foci_bot.bot.watch import Watcher, target_key
 from foci_bot.bot.watchstate import ROOM
-from foci_bot.render.alerts import WatchLine, history_markdown, target_name, watching_markdown
 from foci_bot.render.server import ICON
 
 

@@ -1,7 +1,8 @@
 """Watches, their state, their history and the alert outbox, in the bot's SQLite file (issue 11).
 
 A sibling of :mod:`foci_bot.bot.store` with its own connection to the same file (WAL mode lets
-both write). The tables are created when missing, so a store from before watch mode keeps
+both write). When the bot leaves a room, ``Store.forget_room`` deletes the room's ``joined`` row
+and a trigger stops the room's watches in the same transaction. The tables are created when missing, so a store from before watch mode keeps
 working; ``watch_schema`` in ``kv`` records the version for later migrations.
 
 Exactly once: a confirmed change is written in one transaction together with the new state and
@@ -39,6 +40,15 @@ CREATE TABLE IF NOT EXISTS watch_outbox (
     change_id TEXT PRIMARY KEY, room_id TEXT NOT NULL, queued_ms INTEGER NOT NULL,
     batch TEXT, sent_ms INTEGER
 );
+CREATE TABLE IF NOT EXISTS joined (room_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL);
+-- The bot left a room (Store.forget_room deletes its row in `joined`): its watches stop, and
+-- alerts not yet sent there are dropped (marked sent at 0). Its history stays until retention.
+-- (INSERT OR REPLACE into `joined` does not fire this: recursive triggers are off.)
+CREATE TRIGGER IF NOT EXISTS watch_left_room AFTER DELETE ON joined BEGIN
+    DELETE FROM watches WHERE room_id = OLD.room_id;
+    DELETE FROM watch_state WHERE room_id = OLD.room_id;
+    UPDATE watch_outbox SET sent_ms = 0 WHERE room_id = OLD.room_id AND sent_ms IS NULL;
+END;
 """
 HISTORY_SHOWN = 20
 
@@ -101,17 +111,6 @@ class WatchStore:
             ).rowcount
             self._db.execute("DELETE FROM watch_state WHERE room_id = ? AND target = ?", (room_id, target))
         return gone > 0
-
-    def forget_room(self, room_id: str) -> int:
-        """The bot left the room: every watch of it stops (its history stays until retention)."""
-        with self._db:
-            self._db.execute("BEGIN")
-            gone = self._db.execute("DELETE FROM watches WHERE room_id = ?", (room_id,)).rowcount
-            self._db.execute("DELETE FROM watch_state WHERE room_id = ?", (room_id,))
-            self._db.execute(
-                "UPDATE watch_outbox SET sent_ms = 0 WHERE room_id = ? AND sent_ms IS NULL", (room_id,)
-            )
-        return gone
 
     def is_watched(self, room_id: str, target: str) -> bool:
         row = self._db.execute(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from foci_bot.checks.foci import probe_targets, wellknown_foci
 from foci_bot.checks.livekit import PROBE_ORIGIN
@@ -60,6 +60,11 @@ class Checker:
         self._probes: dict[str, tuple[float, asyncio.Task[ProbeResult]]] = {}
         self._reports: dict[str, tuple[float, asyncio.Task[ServerReport]]] = {}
         self._servers = asyncio.Semaphore(self.options.concurrency)
+
+    def uncached(self) -> Checker:
+        """The same checker (HTTP client, own-server token) without a report cache, for watch
+        checks that must be fresh; it still joins a check of the same server already in flight."""
+        return Checker(self.http, replace(self.options, cache_ttl=0.0), self._tokens, self._homeservers)
 
     async def check_many(self, servers: Iterable[ServerName]) -> list[ServerReport]:
         return list(await asyncio.gather(*(self.check(s) for s in servers)))

@@ -53,7 +53,7 @@ def _answer(url: str | None) -> str:
 
 
 def users_line(report: ServerReport) -> str:
-    """One sentence: what this server's users get when they start a call."""
+    """One sentence: what this server's users get when they start a call (also in watch alerts)."""
     url = quote(report.transport_url) if report.transport_url else ""
     unreachable = any(f.code == "server-unreachable" for f in report.findings)
     line = (

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from foci_bot.bot import watchcommands as wc
-from foci_bot.bot.dispatch import Dispatcher, Incoming
+from foci_bot.bot.dispatch import Dispatcher
+from foci_bot.bot.incoming import Incoming
 from foci_bot.bot.store import Store
 from foci_bot.config import load_config
 

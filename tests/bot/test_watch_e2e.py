@@ -303,7 +303,6 @@ def test_shared_focus_gives_one_digest_and_unwatch_stops(
             {"user_id": env.bot_id},
             token=env.alice.access_token,
         )
-        env.wait_log(f"left {room}: stopped its 4 watches")
         # The loops end (their targets leave the metrics), so healing is never checked or announced.
         gone = [("foci_watch_status", (("target", name),)) for name in SHARED]
         wait_until(lambda: not set(gone) & set(env.metrics()), 10, what="the loops to end")

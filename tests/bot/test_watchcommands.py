@@ -79,6 +79,23 @@ def test_cap_state_outbox_and_forgetting(tmp_path: Path) -> None:
     store.mark_sent("b1")
     assert store.unsent("!r:x") == [] and store.last_sent_ms("!r:x") is not None
     assert store.history("!r:x", "a.org") == [change]
-    assert store.forget_room("!r:x") == 3
-    assert not store.save_state("!r:x", "a.org", WatchState(baseline=ok))  # gone: nothing stored
-    assert store.watches() == []
+    assert not store.remove("!r:x", "x.org") and store.remove("!r:x", "c.org")
+    assert not store.save_state("!r:x", "c.org", WatchState(baseline=ok))  # gone: nothing stored
+
+
+def test_leaving_a_room_stops_its_watches(tmp_path: Path) -> None:
+    """The bot's own store forgets a room it left; the watches there stop in the same step,
+    unsent alerts there are dropped, and rejoining (INSERT OR REPLACE) touches nothing."""
+    bot = Store(tmp_path)
+    watches = WatchStore(tmp_path / "foci-bot.sqlite3")
+    for room in ("!left:x", "!stays:x"):
+        bot.set_joined_at(room, 1)
+        watches.add(room, ["a.org", "room"], "@u:x", "chat", 50)
+        change = Change(f"c{room}", "a.org", Summary("ok", ""), Summary("error", ""), 5)
+        watches.save_state(room, "a.org", WatchState(baseline=change.new, seq=1), change)
+    bot.set_joined_at("!stays:x", 2)  # a re-join (REPLACE) is not a leave
+    bot.forget_room("!left:x")
+    assert [(w.room_id, w.target) for w in watches.watches()] == [("!stays:x", "a.org"), ("!stays:x", "room")]
+    assert watches.state("!left:x", "a.org") == WatchState()
+    assert watches.unsent("!left:x") == [] and len(watches.unsent("!stays:x")) == 1
+    assert len(watches.history("!left:x", "a.org")) == 1  # kept until retention

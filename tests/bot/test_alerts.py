@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from foci_bot.bot import reply
+from foci_bot.bot.alerts import WatchLine, alert_sections, history_markdown, watching_markdown
 from foci_bot.bot.watchstate import Change, RoomCounts, Summary
 from foci_bot.model import Finding
-from foci_bot.render.alerts import WatchLine, alert_sections, history_markdown, watching_markdown
 
 OK = Summary("ok", "Calls work: users can join and publish through `https://lk.example.org`.")
 BROKEN = Summary(
