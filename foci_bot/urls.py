@@ -24,13 +24,3 @@ def http_url(value: object) -> str | None:
         return None
     # Scheme and host are case-insensitive: one service spelt two ways is still one service.
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", "")).rstrip("/")
-
-
-def hostport(url: str) -> tuple[str, int] | None:
-    """``(host, port)`` of an http(s) URL, the port defaulted by scheme; None when not a URL."""
-    normal = http_url(url)
-    if normal is None:
-        return None
-    parts = urlsplit(normal)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return (parts.hostname or "").rstrip("."), port

@@ -5,13 +5,12 @@ from __future__ import annotations
 from foci_bot.config import Config
 from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
-from foci_bot.urls import hostport
 
 
 def http_options(config: Config) -> HttpOptions:
-    """The [checks] settings; the configured homeserver is trusted past the address guard."""
+    """The [checks] settings. The configured homeserver is not exempt from the address guard
+    here: only the bot's own reads of it are, request by request (``fetch(own_server=True)``)."""
     c = config.checks
-    own = hostport(config.matrix.homeserver)
     return HttpOptions(
         timeout=c.timeout,
         concurrency=c.concurrency,
@@ -19,7 +18,6 @@ def http_options(config: Config) -> HttpOptions:
         allowed_addresses=c.allow_addresses,
         connect_to=c.connect_to,
         cacert=c.cacert,
-        trusted=frozenset({own}) if own else frozenset(),
     )
 
 

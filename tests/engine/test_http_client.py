@@ -42,17 +42,26 @@ def test_authorization_not_forwarded_across_origins(
     assert "Authorization" not in web.requests_for("b.test")[0].headers
 
 
-def test_trusted_hostport_passes_the_guard_alone(fake_web: Factory, test_ca: tuple[trustme.CA, Path]) -> None:
-    """Only the configured host:port is exempt; another loopback host stays blocked and unreached."""
-    web = fake_web(expand({"own.test": {"/x": {"json": {}}}, "other.test": {"/x": {"json": {}}}}))
+def test_own_server_exemption_is_per_request(fake_web: Factory, test_ca: tuple[trustme.CA, Path]) -> None:
+    """Only a request marked ``own_server`` skips the guard; the same URL without the mark is
+    blocked even right after (no pooled connection reused), and the own request's redirect to
+    another origin is guarded again."""
+    away = {"status": 302, "headers": {"Location": "https://other.test/x"}}
+    web = fake_web(
+        expand({"own.test": {"/x": {"json": {}}, "/away": away}, "other.test": {"/x": {"json": {}}}})
+    )
 
-    async def go() -> tuple[int | None, FetchError | None]:
-        async with HttpClient(_options(web, test_ca[1], trusted=frozenset({("own.test", 443)}))) as http:
-            own = await http.fetch("https://own.test/x")
+    async def go() -> tuple[int | None, FetchError | None, FetchError | None, FetchError | None]:
+        async with HttpClient(_options(web, test_ca[1])) as http:
+            own = await http.fetch("https://own.test/x", own_server=True)
+            same = await http.fetch("https://own.test/x")
+            redirected = await http.fetch("https://own.test/away", own_server=True)
             other = await http.fetch("https://other.test/x")
-            return own.status, other.error
+            return own.status, same.error, redirected.error, other.error
 
-    assert asyncio.run(go()) == (200, FetchError.BLOCKED)
+    blocked = FetchError.BLOCKED
+    assert asyncio.run(go()) == (200, blocked, blocked, blocked)
+    assert [r.path for r in web.requests_for("own.test")] == ["/x", "/away"]
     assert web.requests_for("other.test") == []
 
 
