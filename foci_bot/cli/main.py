@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.model import ServerName, ServerReport
 from foci_bot.render.server import check_json, check_markdown
 from foci_bot.servername import TargetError, parse_target
+from foci_bot.text import json_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -163,7 +163,7 @@ def _check(args: argparse.Namespace) -> int:
     options = CheckOptions(deadline=args.deadline, concurrency=args.concurrency)
     reports = asyncio.run(run_check(servers, http_options(args), options))
     if args.json:
-        print(json.dumps(check_json(reports), indent=2, ensure_ascii=False))
+        print(json_text(check_json(reports)))
     else:
         print(check_markdown(reports), end="")
     return exit_status(reports)

@@ -22,6 +22,7 @@ from aiohttp.abc import ResolveResult
 from foci_bot import __version__
 from foci_bot.addrguard import ConnectTo, blocked_reason
 from foci_bot.model import Fetch, FetchError, Hop
+from foci_bot.text import visible
 
 MAX_REDIRECTS = 5
 DEFAULT_BODY_CAP = 64 * 1024
@@ -228,7 +229,8 @@ class HttpClient:
             max_line_size=8190,
             max_field_size=8190,
         ) as resp:
-            kept = {k: resp.headers[k][:512] for k in _KEPT_HEADERS if k in resp.headers}
+            # aiohttp keeps bytes that are not UTF-8 as lone surrogates; make them visible U+FFFD.
+            kept = {k: visible(resp.headers[k][:512]) for k in _KEPT_HEADERS if k in resp.headers}
             declared = resp.content_length
             if declared is not None and declared > cap:
                 raise _TooLarge(f"body of {declared} bytes, over the {cap}-byte limit")
@@ -284,7 +286,7 @@ def _fail(
 
 def _short(exc: object) -> str:
     text = str(exc) or type(exc).__name__
-    return text[:300]
+    return visible(text[:300])
 
 
 def _ms(started: float) -> float:
