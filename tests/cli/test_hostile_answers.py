@@ -37,7 +37,7 @@ def foci_bot(args: list[str]) -> subprocess.CompletedProcess[bytes]:
 
 @pytest.fixture
 def surrogate_web(fake_web: Callable[[dict[str, Any]], FakeWeb]) -> FakeWeb:
-    hosts = {
+    hosts: dict[str, dict[str, Any]] = {
         "sur.test": {
             "/.well-known/matrix/client": {"text": SURROGATE_WELLKNOWN, "headers": CORS_JSON},
             "preset:homeserver": {"transports": "missing"},
