@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from foci_bot import __version__
 from foci_bot.addrguard import ConnectTo, ConnectToError
+from foci_bot.bot.store import StoreError
 from foci_bot.config import Config, ConfigError, load_config
 from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
@@ -186,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from foci_bot.cli.run import run_command
 
         return run_command(args)
-    except UsageError as exc:
+    except (UsageError, StoreError) as exc:
         print(f"foci-bot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

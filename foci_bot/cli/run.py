@@ -58,7 +58,8 @@ async def run_bot(config: Config) -> int:
     """Run until SIGTERM/SIGINT (0) or a fatal error (1)."""
     from foci_bot.bot.matrix import LoginError, MatrixBot
 
-    store = Store(config.matrix.store_dir)
+    store = Store(config.matrix.store_dir)  # a StoreError here is one line and exit 2 (cli/main.py)
+    log.info("starting as %s on %s", config.matrix.user_id, config.matrix.homeserver)
     bot = MatrixBot(config, store)
     loop = asyncio.get_running_loop()
     main = asyncio.create_task(bot.run())
@@ -92,5 +93,4 @@ async def run_bot(config: Config) -> int:
 def run_command(args: argparse.Namespace) -> int:
     config = load_config_arg(args.config)
     setup_logging(config.bot.log_level)
-    log.info("starting as %s on %s", config.matrix.user_id, config.matrix.homeserver)
     return asyncio.run(run_bot(config))
