@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 MAX_URL = 2048
@@ -24,3 +25,18 @@ def http_url(value: object) -> str | None:
         return None
     # Scheme and host are case-insensitive: one service spelt two ways is still one service.
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", "")).rstrip("/")
+
+
+# ``scheme://user:password@`` up to the last "@" before the path: what a URL's userinfo covers,
+# generously, as browsers also read ``https:user:pass@host`` and ``https:\\user:pass@host`` (WHATWG
+# URL standard); a backslash or a second "@" only makes more of it hidden, never less.
+_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.\-]*:)?[/\\]*)[^/?#]*@")
+
+
+def without_credentials(text: str) -> str:
+    """``text`` with a URL's ``user:password@`` shown as ``***@``: safe to print, never probed."""
+    return _USERINFO.sub(r"\1***@", text)
+
+
+def has_credentials(text: str) -> bool:
+    return _USERINFO.match(text) is not None

@@ -23,6 +23,7 @@ from foci_bot import __version__
 from foci_bot.addrguard import ConnectTo, blocked_reason
 from foci_bot.model import Fetch, FetchError, Hop
 from foci_bot.text import visible
+from foci_bot.urls import without_credentials
 
 MAX_REDIRECTS = 5
 DEFAULT_BODY_CAP = 64 * 1024
@@ -273,12 +274,13 @@ def _fail(
     url: str, method: str, hops: list[Hop], problem: tuple[FetchError, str], at: str, started: float
 ) -> Fetch:
     error, detail = problem
+    # A URL that failed may carry user:password@ (a redirect's Location, say): never record it.
     return Fetch(
-        url=url,
+        url=without_credentials(url),
         method=method,
         error=error,
-        detail=detail,
-        final_url=at,
+        detail=without_credentials(detail),
+        final_url=without_credentials(at),
         hops=tuple(hops),
         elapsed_ms=_ms(started),
     )
