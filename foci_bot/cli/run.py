@@ -15,6 +15,7 @@ import signal
 import sys
 
 from foci_bot.bot.store import Store
+from foci_bot.text import visible
 from foci_bot.cli.main import load_config_arg
 from foci_bot.config import Config
 
@@ -39,7 +40,8 @@ class RedactingFormatter(logging.Formatter):
     """Formats as usual, then redacts secrets from the whole line: message, arguments, traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        # Remote text in a log line (room state, server answers) may hold lone surrogates.
+        return visible(redact(super().format(record)))
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
