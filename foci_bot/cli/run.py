@@ -15,9 +15,9 @@ import signal
 import sys
 
 from foci_bot.bot.store import Store
-from foci_bot.text import visible
 from foci_bot.cli.main import load_config_arg
 from foci_bot.config import Config
+from foci_bot.text import visible
 
 log = logging.getLogger("foci_bot")
 
