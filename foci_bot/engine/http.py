@@ -26,6 +26,9 @@ from foci_bot.text import visible
 from foci_bot.urls import without_credentials
 
 MAX_REDIRECTS = 5
+#: What a failed request can raise, here or in a library over aiohttp (matrix-nio): the Matrix
+#: adapter catches these so that nobody else needs to import aiohttp.
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, OSError, aiohttp.ClientError)
 DEFAULT_BODY_CAP = 64 * 1024
 _KEPT_HEADERS = (
     "content-type",
