@@ -14,6 +14,7 @@ from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.model import FetchError
 from foci_bot.servername import parse_target
+from foci_bot.text import json_text
 from tests.support.fakeservers import FakeWeb, documented_server, expand
 
 Factory = Callable[[dict[str, Any]], FakeWeb]
@@ -92,3 +93,40 @@ def test_own_homeserver_read_with_token_at_configured_url(
     assert seen and all(r.headers.get("Authorization") == "Bearer tok" for r in seen)
     assert all("Authorization" not in r.headers for r in web.requests_for("own.test"))
     assert "transports-endpoint-open" not in {f.code for f in report.findings}
+
+
+def test_undecodable_header_bytes_become_visible_replacement_characters() -> None:
+    """A server sending bytes that are not UTF-8 in header values (aiohttp keeps them as lone
+    surrogates) yields headers and a redirect trail that every output can encode."""
+    raw = (
+        b"HTTP/1.1 302 Found\r\nServer: evil\xff\xfe\r\nAccess-Control-Allow-Origin: \xc3(\r\n"
+        b"Location: /next\xff\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(raw)
+        await writer.drain()
+        writer.close()
+
+    async def go() -> Any:
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            async with HttpClient(HttpOptions(allow_private=True, timeout=3)) as http:
+                return await http.fetch(f"http://127.0.0.1:{port}/start")
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    fetch = asyncio.run(go())
+    shown = json_text(
+        {
+            "headers": fetch.headers,
+            "final": fetch.final_url,
+            "detail": fetch.detail,
+            "hops": [h.url for h in fetch.hops],
+        }
+    )
+    shown.encode("utf-8")  # strict
+    assert "\ufffd" in shown and fetch.hops and fetch.hops[0].cors == "\ufffd("
