@@ -264,11 +264,12 @@ def _url_problem(url: str, https_only: bool) -> tuple[FetchError, str] | None:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
         return FetchError.BAD_URL, str(exc)
+    shown = without_credentials(url)[:200]
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return FetchError.BAD_URL, f"not an http(s) URL: {url[:200]}"
+        return FetchError.BAD_URL, f"not an http(s) URL: {shown}"
     if https_only and parts.scheme != "https":
-        return FetchError.NOT_HTTPS, f"plain http:// is not allowed here: {url[:200]}"
-    if parts.username or parts.password:
+        return FetchError.NOT_HTTPS, f"plain http:// is not allowed here: {shown}"
+    if "@" in parts.netloc:  # any userinfo, even empty: credentials are never sent
         return FetchError.BAD_URL, "URL carries credentials"
     return None
 

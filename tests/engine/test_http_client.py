@@ -130,3 +130,26 @@ def test_undecodable_header_bytes_become_visible_replacement_characters() -> Non
     )
     shown.encode("utf-8")  # strict
     assert "\ufffd" in shown and fetch.hops and fetch.hops[0].cors == "\ufffd("
+
+
+def test_credentials_in_a_redirect_location_are_neither_followed_nor_recorded(
+    fake_web: Factory, test_ca: tuple[trustme.CA, Path]
+) -> None:
+    """Location: ``scheme://user:pass@host/``, for https and for another scheme: the fetch fails as
+    a bad URL, nothing is requested there, and no field of the result holds the password."""
+    locations = [
+        "https://locuser:locpass@b.test/x",
+        "ftp://locuser:locpass@b.test/x",
+        "//locuser:locpass@b.test/x",
+    ]
+    routes = {f"/r{i}": {"status": 302, "headers": {"Location": loc}} for i, loc in enumerate(locations)}
+    web = fake_web(expand({"a.test": routes, "b.test": {"/x": {"json": {}}}}))
+
+    async def go() -> list[Any]:
+        async with HttpClient(_options(web, test_ca[1], allow_private=True)) as http:
+            return [await http.fetch(f"https://a.test/r{i}") for i in range(len(locations))]
+
+    for fetch in asyncio.run(go()):
+        assert fetch.error == FetchError.BAD_URL
+        assert "locpass" not in repr(fetch) and "locuser" not in repr(fetch), fetch
+    assert web.requests_for("b.test") == []
