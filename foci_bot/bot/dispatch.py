@@ -119,7 +119,12 @@ class Dispatcher:
                 return True
             case commands.Check(servers):
                 return await self._check(msg, servers)
-            case watchcommands.Watch() | watchcommands.Unwatch() | watchcommands.Watching() | watchcommands.History():
+            case (
+                watchcommands.Watch()
+                | watchcommands.Unwatch()
+                | watchcommands.Watching()
+                | watchcommands.History()
+            ):
                 text = await self.on_watch_command(msg, command)
         return await self.replier.answer(to, text) is not None
 
