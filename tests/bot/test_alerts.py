@@ -6,6 +6,7 @@ from foci_bot.bot import reply
 from foci_bot.bot.alerts import WatchLine, alert_sections, history_markdown, watching_markdown
 from foci_bot.bot.watchstate import Change, RoomCounts, Summary
 from foci_bot.model import Finding
+from foci_bot.render.size import MAX_CONTENT_BYTES, content_size
 
 OK = Summary("ok", "Calls work: users can join and publish through `https://lk.example.org`.")
 BROKEN = Summary(
@@ -55,7 +56,7 @@ def test_many_changes_make_one_digest() -> None:
     assert sections[0].body.startswith("**50 watched targets changed**")
     assert sum(1 for s in sections if s.summary) == 50
     content = reply.notice(sections)  # one message, within the size limit
-    assert reply.content_size(content) <= reply.MAX_CONTENT_BYTES
+    assert content_size(content) <= MAX_CONTENT_BYTES
     assert content["m.mentions"] == {} and content["msgtype"] == "m.notice"
 
 
