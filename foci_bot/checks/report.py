@@ -6,6 +6,7 @@ from foci_bot.catalogue import finding
 from foci_bot.checks import livekit
 from foci_bot.checks.clients import decide_clients
 from foci_bot.checks.facts import facts
+from foci_bot.checks.federation import federation_findings
 from foci_bot.checks.fetchfail import describe
 from foci_bot.checks.foci import wellknown_foci
 from foci_bot.checks.transports import LISTED, judge_transports
@@ -77,9 +78,12 @@ def analyse(obs: Observations) -> ServerReport:
     if _unreachable(obs):
         # Nothing answered at all: say so, rather than claim the server has no call backend.
         client_findings = [f for f in client_findings if f.code != "no-rtc-transport"]
-        client_findings.append(finding("server-unreachable", f"Nothing at `{obs.server}` answered: {describe(obs.wellknown)}."))
+        client_findings.append(
+            finding("server-unreachable", f"Nothing at `{obs.server}` answered: {describe(obs.wellknown)}.")
+        )
         transport, transport_url = UNKNOWN, None
     findings.extend(client_findings)
+    findings.extend(federation_findings(str(obs.server), obs.federation))
     if obs.deadline_hit:
         findings.append(
             finding("check-deadline", "The checks did not finish before the deadline; results are partial.")
@@ -98,6 +102,8 @@ def analyse(obs: Observations) -> ServerReport:
         transport=transport,
         transport_url=transport_url,
         facts=facts(obs),
+        federation=obs.federation,
+        e2e=obs.e2e,
     )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from foci_bot import __version__
-from foci_bot.addrguard import ConnectTo, ConnectToError
+from foci_bot.addrguard import ConnectTo, ConnectToError, parse_dns_server
 from foci_bot.config import Config, ConfigError, load_config
 from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
@@ -57,6 +57,11 @@ def add_network_flags(parser: argparse.ArgumentParser) -> None:
         help="send connections for HOST:PORT to ADDR:PORT2, keeping the name for TLS and Host (repeatable)",
     )
     group.add_argument("--cacert", metavar="FILE", help="also trust this CA bundle (PEM)")
+    group.add_argument(
+        "--dns-server",
+        metavar="ADDR:PORT",
+        help="resolve every name (and federation SRV records) at this DNS server (lab use)",
+    )
     group.add_argument(
         "--allow-private",
         action="store_true",
@@ -117,6 +122,12 @@ def http_options(args: argparse.Namespace) -> HttpOptions:
             exempt.add(str(ipaddress.ip_address(text.strip("[]"))))
         except ValueError:
             raise UsageError(f"--allow-address wants an IP address, got {text!r}") from None
+    dns_server = None
+    if args.dns_server:
+        try:
+            dns_server = parse_dns_server(args.dns_server)
+        except ValueError:
+            raise UsageError(f"--dns-server wants ADDR:PORT, got {args.dns_server!r}") from None
     return HttpOptions(
         timeout=args.timeout,
         concurrency=args.concurrency,
@@ -124,6 +135,7 @@ def http_options(args: argparse.Namespace) -> HttpOptions:
         allowed_addresses=frozenset(exempt),
         connect_to=tuple(rules),
         cacert=args.cacert,
+        dns_server=dns_server,
     )
 
 

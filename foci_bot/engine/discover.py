@@ -11,11 +11,14 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from foci_bot.callflow import Federation
 from foci_bot.checks.foci import probe_targets, wellknown_foci
 from foci_bot.checks.livekit import PROBE_ORIGIN
 from foci_bot.checks.report import analyse
 from foci_bot.checks.transports import LISTED, classify
 from foci_bot.checks.wellknown import read_wellknown
+from foci_bot.engine.dns import Dns
+from foci_bot.engine.federation import check_federation
 from foci_bot.engine.http import HttpClient
 from foci_bot.model import (
     TRANSPORTS_UNSTABLE,
@@ -60,6 +63,7 @@ class Checker:
         self._probes: dict[str, tuple[float, asyncio.Task[ProbeResult]]] = {}
         self._reports: dict[str, tuple[float, asyncio.Task[ServerReport]]] = {}
         self._servers = asyncio.Semaphore(self.options.concurrency)
+        self._dns = Dns(http.options.dns_server, http.options.timeout)
 
     async def check_many(self, servers: Iterable[ServerName]) -> list[ServerReport]:
         return list(await asyncio.gather(*(self.check(s) for s in servers)))
@@ -102,7 +106,7 @@ class Checker:
             state = _Progress(server)
             try:
                 async with asyncio.timeout(self.options.deadline):
-                    await self._observe(server, state)
+                    await asyncio.gather(self._observe(server, state), self._federation(server, state))
             except TimeoutError:
                 state.deadline_hit = True
             report = analyse(state.observations())
@@ -148,6 +152,9 @@ class Checker:
         listed, foci, _ = classify(unstable, TRANSPORTS_UNSTABLE)
         if listed == LISTED:
             await asyncio.gather(*(self._probe_into(url, state) for url in probe_targets(foci)))
+
+    async def _federation(self, server: ServerName, state: _Progress) -> None:
+        state.federation = await check_federation(self.http, self._dns, server)
 
     async def _store(self, fetch: Awaitable[Fetch], state: _Progress, name: str) -> None:
         setattr(state, name, await fetch)
@@ -203,6 +210,7 @@ class _Progress:
         self.base_url_assumed = False
         self.deadline_hit = False
         self.authenticated = False
+        self.federation: Federation | None = None
 
     def observations(self) -> Observations:
         wellknown = self.wellknown or Fetch(
@@ -221,6 +229,7 @@ class _Progress:
             base_url_assumed=self.base_url_assumed,
             deadline_hit=self.deadline_hit,
             transports_authenticated=self.authenticated,
+            federation=self.federation,
         )
 
 

@@ -45,6 +45,8 @@ class HttpOptions:
     trusted: frozenset[tuple[str, int]] = frozenset()
     connect_to: tuple[ConnectTo, ...] = ()
     cacert: str | None = None
+    #: lab hook: resolve every name (and federation SRV records) at this DNS server.
+    dns_server: tuple[str, int] | None = None
     user_agent: str = f"foci-bot/{__version__}"
 
 
@@ -105,8 +107,14 @@ class HttpClient:
         return context
 
     async def __aenter__(self) -> HttpClient:
+        resolver = None
+        if self.options.dns_server is not None:
+            from foci_bot.engine.dns import Dns, DnsResolver
+
+            resolver = DnsResolver(Dns(self.options.dns_server, self.options.timeout))
         connector = _GuardedConnector(
             self.options,
+            resolver=resolver,
             ssl=self._ssl_context(),
             limit=self.options.concurrency,
             ttl_dns_cache=60,
@@ -136,8 +144,13 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         body_cap: int = DEFAULT_BODY_CAP,
         https_only: bool = False,
+        server_hostname: str | None = None,
     ) -> Fetch:
-        """One request with redirects followed by hand; never raises for network faults."""
+        """One request with redirects followed by hand; never raises for network faults.
+
+        ``server_hostname`` checks TLS against that name instead of the URL's host (federation
+        through an SRV target); such a request follows no redirect, as the name belongs to one host.
+        """
         started = time.monotonic()
         hops: list[Hop] = []
         seen: set[str] = set()
@@ -149,9 +162,11 @@ class HttpClient:
                     if problem is not None:
                         return _fail(url, method, hops, problem, current, started)
                     seen.add(current)
-                    status, resp_headers, body = await self._one(current, method, headers, body_cap)
+                    status, resp_headers, body = await self._one(
+                        current, method, headers, body_cap, server_hostname
+                    )
                     location = resp_headers.get("location")
-                    if status in (301, 302, 303, 307, 308) and location:
+                    if status in (301, 302, 303, 307, 308) and location and server_hostname is None:
                         hops.append(Hop(current, status, resp_headers.get("access-control-allow-origin")))
                         nxt = urljoin(current, location)
                         if nxt in seen:
@@ -199,7 +214,7 @@ class HttpClient:
             return _fail(url, method, hops, (FetchError.PROTOCOL, _short(exc)), current, started)
 
     async def _one(
-        self, url: str, method: str, headers: Mapping[str, str] | None, cap: int
+        self, url: str, method: str, headers: Mapping[str, str] | None, cap: int, tls_name: str | None = None
     ) -> tuple[int, dict[str, str], bytes]:
         assert self._session is not None, "use HttpClient as an async context manager"
         async with self._session.request(
@@ -209,6 +224,7 @@ class HttpClient:
             allow_redirects=False,
             max_line_size=8190,
             max_field_size=8190,
+            server_hostname=tls_name,
         ) as resp:
             kept = {k: resp.headers[k][:512] for k in _KEPT_HEADERS if k in resp.headers}
             declared = resp.content_length

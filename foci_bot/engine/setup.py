@@ -19,6 +19,7 @@ def http_options(config: Config) -> HttpOptions:
         allowed_addresses=c.allow_addresses,
         connect_to=c.connect_to,
         cacert=c.cacert,
+        dns_server=c.dns_server,
         trusted=frozenset({own}) if own else frozenset(),
     )
 

@@ -13,12 +13,22 @@ from collections.abc import Callable, Sequence
 
 from foci_bot.render.server import Section, sections_html, sections_markdown
 from foci_bot.room.analysis import CALL_MEMBER, OLDEST, RoomReport
-from foci_bot.room.verdict import CAN_SPEAK, LISTEN_ONLY, ServerGroup, Suggestion, Verdict
+from foci_bot.room.verdict import CAN_SPEAK, LISTEN_ONLY, NO_OPENID, ServerGroup, Suggestion, Verdict
 from foci_bot.text import quote
 
 BUDGET = 40_000  # bytes of ASCII-escaped body + formatted_body; events are capped at 64 KiB
 CAPS = (40, 15, 5, 1)
-_LABEL = {CAN_SPEAK: "Can join and speak", LISTEN_ONLY: "Can listen but not speak", "unknown": "Unknown"}
+_LABEL = {
+    CAN_SPEAK: "Can join and speak",
+    LISTEN_ONLY: "Can listen but not speak",
+    NO_OPENID: "Cannot join at all (federation OpenID unreachable)",
+    "unknown": "Unknown",
+}
+_COUNT_TEXT = (
+    (NO_OPENID, "can neither speak nor listen (their server's federation OpenID is unreachable)"),
+    (LISTEN_ONLY, "can listen but not speak"),
+    ("unknown", "could not be judged"),
+)
 _HOW = (
     "add a transport: Synapse `experimental_features: {msc4143_enabled: true}` plus "
     "`matrix_rtc: {transports: [{type: livekit, livekit_service_url: …}]}`, or the well-known key "
@@ -36,9 +46,14 @@ def summary_line(verdict: Verdict, cannot_join: int | None = None) -> str:
         parts = ["No joined members to check"]
     else:
         parts = [f"Calls work for {verdict.can_speak} of {_n(verdict.members_total, 'member')}"]
-    for kind, text in ((LISTEN_ONLY, "can listen but not speak"), ("unknown", "could not be judged")):
+    counts = {
+        NO_OPENID: verdict.openid_unreachable,
+        LISTEN_ONLY: verdict.listen_only,
+        "unknown": verdict.unknown,
+    }
+    for kind, text in _COUNT_TEXT:
         groups = verdict.servers(kind)
-        members = verdict.listen_only if kind == LISTEN_ONLY else verdict.unknown
+        members = counts[kind]
         if members:
             where = f" on {_n(len(groups), 'server')}" if groups else ""
             parts.append(f"{_n(members, 'member')}{where} {text}")
@@ -67,7 +82,7 @@ def _group_line(group: ServerGroup) -> str:
 
 def _servers(verdict: Verdict, cap: int) -> list[Section]:
     out = []
-    for kind in (LISTEN_ONLY, "unknown", CAN_SPEAK):
+    for kind in (NO_OPENID, LISTEN_ONLY, "unknown", CAN_SPEAK):
         groups = verdict.servers(kind)
         if groups:
             members = sum(g.members for g in groups)

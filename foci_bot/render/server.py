@@ -15,6 +15,7 @@ from typing import Any
 import markdown
 
 from foci_bot.model import CLIENT_LABELS, UNKNOWN, ServerReport
+from foci_bot.render.callflow import e2e_json, e2e_lines, federation_json, federation_line, verified
 from foci_bot.text import quote
 
 ICON = {"ok": "✅", "warning": "⚠️", "error": "❌", "info": "ℹ️"}
@@ -58,12 +59,19 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
     tally = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n and s != "info")
     url = quote(report.transport_url) if report.transport_url else ""
     unreachable = any(f.code == "server-unreachable" for f in report.findings)
-    line = "Unreachable: nothing answered, so calls could not be judged" if unreachable else _TRANSPORT_LINE[report.transport]
+    line = (
+        "Unreachable: nothing answered, so calls could not be judged"
+        if unreachable
+        else _TRANSPORT_LINE[report.transport]
+    )
     lines = [
         f"{heading} {ICON[report.status]} {quote(report.server)}: {report.status}"
         + (f" ({tally})" if tally else ""),
         "",
-        line.format(url=url) + ".",
+        line.format(url=url) + (" Verified end to end." if verified(report.e2e) else "."),
+        "",
+        federation_line(report.federation),
+        *[f"\n{text}" for text in e2e_lines(report.e2e)],
         "",
         "**What each client uses**",
         "",
@@ -169,6 +177,8 @@ def server_json(report: ServerReport) -> dict[str, Any]:
         ],
         "probes": dict(report.probes),
         "observations": dict(report.facts),
+        "federation": federation_json(report.federation),
+        "e2e": e2e_json(report.e2e),
     }
 
 

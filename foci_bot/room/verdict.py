@@ -12,8 +12,13 @@ Counting rules (docs/room.md):
 - ``unknown``: members whose server's transport cannot be judged (``unknown``: hidden behind the
   authenticated endpoint with nothing usable elsewhere; or the check was cut short by a deadline
   without finding a working transport),
-  and members whose user ID has no valid server name. They are counted in neither bucket, so
-  ``total == can_speak + listen_only + unknown``.
+  and members whose user ID has no valid server name.
+- ``openid_unreachable``: members whose server's federation ``openid/userinfo`` cannot be reached.
+  lk-jwt-service verifies every caller's OpenID token there (element-call#3713, tuwunel#240), so
+  they get no token at all: they can neither speak nor listen, whatever transport they have.
+
+Every member is in exactly one bucket:
+``total == can_speak + listen_only + openid_unreachable + unknown``.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from foci_bot.catalogue import finding
 from foci_bot.model import KEY_MSC4143, TRANSPORTS_UNSTABLE, TRANSPORTS_V1, UNKNOWN, ServerReport
 from foci_bot.urls import http_url
 
-CAN_SPEAK, LISTEN_ONLY = "can-speak", "listen-only"
+CAN_SPEAK, LISTEN_ONLY, NO_OPENID = "can-speak", "listen-only", "openid-unreachable"
 # Only sources some current client reads (domain.md §1): the endpoint, then the msc4143 key.
 # `m.rtc_foci` (Element X only) and the MSC4158 key (no client) don't make a focus serve a server.
 _SOURCE_ORDER = (TRANSPORTS_UNSTABLE, TRANSPORTS_V1, KEY_MSC4143)
@@ -35,7 +40,7 @@ _SOURCE_ORDER = (TRANSPORTS_UNSTABLE, TRANSPORTS_V1, KEY_MSC4143)
 class ServerGroup:
     server: str
     members: int
-    verdict: str  # can-speak, listen-only or unknown
+    verdict: str  # can-speak, listen-only, openid-unreachable or unknown
     report: ServerReport
 
 
@@ -59,6 +64,7 @@ class Verdict:
     listen_only: int
     unknown: int
     suggestion: Suggestion
+    openid_unreachable: int = 0  # members who get no call token at all (see NO_OPENID)
 
     def servers(self, kind: str) -> tuple[ServerGroup, ...]:
         return tuple(g for g in self.groups if g.verdict == kind)
@@ -92,7 +98,10 @@ def deadline_hit(report: ServerReport) -> bool:
 
 
 def server_verdict(report: ServerReport) -> str:
-    """can-speak, listen-only or unknown. A check cut short by a deadline proves nothing missing."""
+    """can-speak, listen-only, openid-unreachable or unknown. A check cut short by a deadline
+    proves nothing missing."""
+    if report.federation is not None and report.federation.openid == "unreachable":
+        return NO_OPENID
     if report.transport == "working":
         return CAN_SPEAK
     if report.transport in ("none", "broken") and not deadline_hit(report):
@@ -155,4 +164,7 @@ def verdict(counts: Mapping[str, int], reports: Mapping[str, ServerReport], unpa
     total = sum(g.members for g in ordered) + unparsed
     speak = sum(g.members for g in ordered if g.verdict == CAN_SPEAK)
     listen = sum(g.members for g in ordered if g.verdict == LISTEN_ONLY)
-    return Verdict(ordered, total, speak, listen, total - speak - listen, suggest(ordered))
+    no_openid = sum(g.members for g in ordered if g.verdict == NO_OPENID)
+    return Verdict(
+        ordered, total, speak, listen, total - speak - listen - no_openid, suggest(ordered), no_openid
+    )

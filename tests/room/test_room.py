@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from foci_bot.callflow import Federation
 from foci_bot.model import Focus, ServerReport
 from foci_bot.render.room import BUDGET, content_bytes, room_sections, summary_line
 from foci_bot.render.room_json import room_json
@@ -33,11 +34,13 @@ def snapshot_of(data: dict[str, Any]) -> RoomSnapshot:
 
 def report_of(server: str, spec: dict[str, Any]) -> ServerReport:
     foci = tuple(Focus(f["source"], f["index"], f["type"], f["livekit_service_url"]) for f in spec["foci"])
+    openid = spec.get("federation")
+    federation = Federation(f"https://{server}:8448", "default-port", openid) if openid else None
     status = "ok" if spec["transport"] == "working" else "error"
     return ServerReport(
         server=server, status=status, findings=(), foci=foci, clients=(), wellknown_outcome="PROMPT",
         base_url=f"https://{server}", transports_state="auth", probes=spec["probes"],
-        transport=spec["transport"], transport_url=spec["transport_url"],
+        transport=spec["transport"], transport_url=spec["transport_url"], federation=federation,
     )  # fmt: skip
 
 
@@ -75,7 +78,9 @@ def test_room_scenario(path: Path) -> None:
     out = room_json(report)
     assert_subset(data["expect"], out, path.stem)
     summary = out["summary"]
-    total = summary["members_can_speak"] + summary["members_listen_only"] + summary["members_unknown"]
+    total = sum(
+        summary[f"members_{k}"] for k in ("can_speak", "listen_only", "openid_unreachable", "unknown")
+    )
     assert total == summary["members_total"]
     json.dumps(out)  # JSON-ready
     sections = room_sections(report)
@@ -147,7 +152,9 @@ def test_odd_power_levels_never_crash(value: Any) -> None:
     state = (
         StateEvent("m.room.create", "", "@a:a.test", {"room_version": "10"}),
         StateEvent("m.room.member", "@a:a.test", "@a:a.test", {"membership": "join"}),
-        StateEvent("m.room.power_levels", "", "@a:a.test", {"users": {"@a:a.test": value}, "users_default": value}),
+        StateEvent(
+            "m.room.power_levels", "", "@a:a.test", {"users": {"@a:a.test": value}, "users_default": value}
+        ),
     )
     result = permission(RoomSnapshot("!r:a.test", state, 0), ["@a:a.test"])
     assert result.required == 50
