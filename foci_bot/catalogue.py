@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from foci_bot.catalogue_flow import FLOW_ROWS
+from foci_bot.catalogue_flow import E2E_ROWS, FLOW_ROWS
 from foci_bot.model import Finding, Severity
 
 
@@ -381,7 +381,7 @@ CATALOGUE: dict[str, Entry] = {
         "domain.md §3, §5.10; element-call#3864",
     ),
     # -- the call token flow, verified (issue #10): rows kept in their own module
-    **{code: Entry(*row) for code, row in FLOW_ROWS.items()},
+    **{code: Entry(*row) for code, row in (FLOW_ROWS | E2E_ROWS).items()},
 }
 
 

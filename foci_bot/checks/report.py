@@ -5,6 +5,7 @@ from __future__ import annotations
 from foci_bot.catalogue import finding
 from foci_bot.checks import livekit
 from foci_bot.checks.clients import decide_clients
+from foci_bot.checks.e2e import e2e_findings
 from foci_bot.checks.facts import facts
 from foci_bot.checks.federation import federation_findings
 from foci_bot.checks.fetchfail import describe
@@ -84,6 +85,7 @@ def analyse(obs: Observations) -> ServerReport:
         transport, transport_url = UNKNOWN, None
     findings.extend(client_findings)
     findings.extend(federation_findings(str(obs.server), obs.federation))
+    findings.extend(e2e_findings(obs.e2e))
     if obs.deadline_hit:
         findings.append(
             finding("check-deadline", "The checks did not finish before the deadline; results are partial.")

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import NoReturn
 
 from foci_bot import __version__
@@ -22,6 +23,7 @@ from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.model import ServerName, ServerReport
 from foci_bot.render.server import check_json, check_markdown
 from foci_bot.servername import TargetError, parse_target
+from foci_bot.urls import hostport
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -92,6 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TARGET",
         help="server name, @user:server, matrix.to link or https:// URL",
     )
+    check.add_argument(
+        "--access-token-file",
+        metavar="FILE",
+        help="an access token for the one TARGET: verify the call token flow end to end (needs --homeserver)",
+    )
+    check.add_argument(
+        "--homeserver",
+        metavar="URL",
+        help="the TARGET's client API URL; the access token is sent only there",
+    )
     add_network_flags(check)
     compare = sub.add_parser("compare", help="compare servers' call backends and suggest a shared one")
     compare.add_argument("targets", nargs="+", metavar="TARGET[=MEMBERS]")
@@ -160,10 +172,35 @@ def parse_targets(texts: Sequence[str]) -> list[ServerName]:
 
 
 async def run_check(
-    servers: Sequence[ServerName], http: HttpOptions, options: CheckOptions
+    servers: Sequence[ServerName],
+    http: HttpOptions,
+    options: CheckOptions,
+    own: tuple[str, str] | None = None,
 ) -> list[ServerReport]:
+    """``own`` = (homeserver URL, access token) for the single server checked end to end."""
+    tokens, homeservers = ({str(servers[0]): own[1]}, {str(servers[0]): own[0]}) if own else ({}, {})
     async with HttpClient(http) as client:
-        return await Checker(client, options).check_many(servers)
+        return await Checker(client, options, tokens=tokens, homeservers=homeservers).check_many(servers)
+
+
+def _own_token(args: argparse.Namespace, servers: Sequence[ServerName]) -> tuple[str, str] | None:
+    """(homeserver URL, token) from ``--homeserver`` and ``--access-token-file``, or None."""
+    if not args.access_token_file and not args.homeserver:
+        return None
+    if not (args.access_token_file and args.homeserver):
+        raise UsageError("--access-token-file and --homeserver go together")
+    if len(servers) != 1:
+        raise UsageError("--access-token-file works with exactly one TARGET")
+    if hostport(args.homeserver) is None or not args.homeserver.startswith(("https://", "http://")):
+        raise UsageError(f"--homeserver wants an http(s) URL, got {args.homeserver!r}")
+    try:
+        with open(args.access_token_file, encoding="utf-8") as file:
+            token = file.read(4096).strip()
+    except OSError as exc:
+        raise UsageError(f"--access-token-file: {exc.strerror}") from None
+    if not token or any(c.isspace() for c in token):
+        raise UsageError("--access-token-file holds no single token")
+    return args.homeserver.rstrip("/"), token
 
 
 def exit_status(reports: Sequence[ServerReport]) -> int:
@@ -173,7 +210,12 @@ def exit_status(reports: Sequence[ServerReport]) -> int:
 def _check(args: argparse.Namespace) -> int:
     servers = parse_targets(args.targets)
     options = CheckOptions(deadline=args.deadline, concurrency=args.concurrency)
-    reports = asyncio.run(run_check(servers, http_options(args), options))
+    own = _own_token(args, servers)
+    http = http_options(args)
+    if own is not None and (trusted := hostport(own[0])) is not None:
+        # As for the bot: the homeserver the operator named is trusted past the address guard.
+        http = replace(http, trusted=http.trusted | {trusted})
+    reports = asyncio.run(run_check(servers, http, options, own))
     if args.json:
         print(json.dumps(check_json(reports), indent=2, ensure_ascii=False))
     else:

@@ -11,13 +11,14 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from foci_bot.callflow import Federation
+from foci_bot.callflow import E2eStep, Federation
 from foci_bot.checks.foci import probe_targets, wellknown_foci
 from foci_bot.checks.livekit import PROBE_ORIGIN
 from foci_bot.checks.report import analyse
 from foci_bot.checks.transports import LISTED, classify
 from foci_bot.checks.wellknown import read_wellknown
 from foci_bot.engine.dns import Dns
+from foci_bot.engine.e2e import verify_transports
 from foci_bot.engine.federation import check_federation
 from foci_bot.engine.http import HttpClient
 from foci_bot.model import (
@@ -150,8 +151,18 @@ class Checker:
         )
         state.transports_unstable, state.transports_v1 = unstable, v1
         listed, foci, _ = classify(unstable, TRANSPORTS_UNSTABLE)
+        jobs: list[Awaitable[None]] = []
         if listed == LISTED:
-            await asyncio.gather(*(self._probe_into(url, state) for url in probe_targets(foci)))
+            jobs += [self._probe_into(url, state) for url in probe_targets(foci)]
+        if token and configured:
+            urls = [f.livekit_service_url for f in foci if f.usable and listed == LISTED]
+            jobs.append(
+                self._e2e(configured, token, str(server), [u for u in dict.fromkeys(urls) if u], state)
+            )
+        await asyncio.gather(*jobs)
+
+    async def _e2e(self, homeserver: str, token: str, server: str, urls: list[str], state: _Progress) -> None:
+        state.e2e = await verify_transports(self.http, homeserver, token, server, urls)
 
     async def _federation(self, server: ServerName, state: _Progress) -> None:
         state.federation = await check_federation(self.http, self._dns, server)
@@ -211,6 +222,7 @@ class _Progress:
         self.deadline_hit = False
         self.authenticated = False
         self.federation: Federation | None = None
+        self.e2e: tuple[E2eStep, ...] | None = None
 
     def observations(self) -> Observations:
         wellknown = self.wellknown or Fetch(
@@ -230,6 +242,7 @@ class _Progress:
             deadline_hit=self.deadline_hit,
             transports_authenticated=self.authenticated,
             federation=self.federation,
+            e2e=self.e2e,
         )
 
 

@@ -145,12 +145,15 @@ class HttpClient:
         body_cap: int = DEFAULT_BODY_CAP,
         https_only: bool = False,
         server_hostname: str | None = None,
+        data: bytes | None = None,
     ) -> Fetch:
         """One request with redirects followed by hand; never raises for network faults.
 
         ``server_hostname`` checks TLS against that name instead of the URL's host (federation
         through an SRV target); such a request follows no redirect, as the name belongs to one host.
+        A request with a body (``data``) follows none either: clients post to the exact URL.
         """
+        follow = server_hostname is None and data is None
         started = time.monotonic()
         hops: list[Hop] = []
         seen: set[str] = set()
@@ -163,10 +166,10 @@ class HttpClient:
                         return _fail(url, method, hops, problem, current, started)
                     seen.add(current)
                     status, resp_headers, body = await self._one(
-                        current, method, headers, body_cap, server_hostname
+                        current, method, headers, body_cap, server_hostname, data
                     )
                     location = resp_headers.get("location")
-                    if status in (301, 302, 303, 307, 308) and location and server_hostname is None:
+                    if status in (301, 302, 303, 307, 308) and location and follow:
                         hops.append(Hop(current, status, resp_headers.get("access-control-allow-origin")))
                         nxt = urljoin(current, location)
                         if nxt in seen:
@@ -214,7 +217,13 @@ class HttpClient:
             return _fail(url, method, hops, (FetchError.PROTOCOL, _short(exc)), current, started)
 
     async def _one(
-        self, url: str, method: str, headers: Mapping[str, str] | None, cap: int, tls_name: str | None = None
+        self,
+        url: str,
+        method: str,
+        headers: Mapping[str, str] | None,
+        cap: int,
+        tls_name: str | None = None,
+        data: bytes | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         assert self._session is not None, "use HttpClient as an async context manager"
         async with self._session.request(
@@ -225,6 +234,7 @@ class HttpClient:
             max_line_size=8190,
             max_field_size=8190,
             server_hostname=tls_name,
+            data=data,
         ) as resp:
             kept = {k: resp.headers[k][:512] for k in _KEPT_HEADERS if k in resp.headers}
             declared = resp.content_length
