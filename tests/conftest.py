@@ -17,7 +17,7 @@ from foci_bot.cli.main import main
 from tests.support.dnsserver import LoopbackDns, Zone
 from tests.support.fakeservers import FakeWeb, Route
 
-pytest_plugins = ["tests.support.fixtures_synapse"]
+pytest_plugins = ["tests.support.fixtures_synapse", "tests.support.e2e_lab"]
 
 
 @pytest.fixture(scope="session")

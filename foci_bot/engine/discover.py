@@ -66,8 +66,8 @@ class Checker:
         self._servers = asyncio.Semaphore(self.options.concurrency)
         self._dns = Dns(http.options.dns_server, http.options.timeout)
 
-    async def check_many(self, servers: Iterable[ServerName]) -> list[ServerReport]:
-        return list(await asyncio.gather(*(self.check(s) for s in servers)))
+    async def check_many(self, servers: Iterable[ServerName], fresh: bool = False) -> list[ServerReport]:
+        return list(await asyncio.gather(*(self.check(s, fresh=fresh) for s in servers)))
 
     def cached(self, server: ServerName) -> ServerReport | None:
         """A fresh finished report for the server, without doing any work."""
@@ -77,12 +77,14 @@ class Checker:
             return entry[1].result()
         return None
 
-    async def check(self, server: ServerName) -> ServerReport:
-        """The report for one server: from the cache, from a check in flight, or fresh."""
+    async def check(self, server: ServerName, fresh: bool = False) -> ServerReport:
+        """The report for one server: from the cache, from a check in flight, or fresh.
+        ``fresh`` skips a finished cached report (``!foci verify``), but joins one in flight."""
         key = str(server)
         now = time.monotonic()
         entry = self._reports.get(key)
-        if entry is not None and (not entry[1].done() or now - entry[0] <= self.options.cache_ttl):
+        cached = entry is not None and not fresh and now - entry[0] <= self.options.cache_ttl
+        if entry is not None and (not entry[1].done() or cached):
             return await asyncio.shield(entry[1])
         task = asyncio.ensure_future(self._check(server))
         self._reports[key] = (now, task)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
+from foci_bot.render.callflow import verified
 from foci_bot.render.server import Section, sections_html, sections_markdown
 from foci_bot.room.analysis import CALL_MEMBER, OLDEST, RoomReport
 from foci_bot.room.verdict import CAN_SPEAK, LISTEN_ONLY, NO_OPENID, ServerGroup, Suggestion, Verdict
@@ -76,6 +77,8 @@ def _group_line(group: ServerGroup) -> str:
         line += f", {report.transport} transport {quote(report.transport_url)}"
     else:
         line += f", transport {report.transport}"
+    if verified(report.e2e):
+        line += ", verified end to end"
     errors = [f"`{f.code}`" for f in report.findings if f.severity == "error"][:3]
     return line + (f" ({', '.join(errors)})" if errors else "")
 

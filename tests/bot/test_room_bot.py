@@ -45,6 +45,9 @@ class Recorder:
     async def room_snapshot(self, room_id: str) -> RoomSnapshot | SnapshotError:
         return self.snapshot
 
+    async def resolve_alias(self, alias: str) -> str | SnapshotError:
+        return self.snapshot.room_id if isinstance(self.snapshot, RoomSnapshot) else self.snapshot
+
 
 def _hosts(good: int) -> dict[str, Any]:
     hosts: dict[str, Any] = {
