@@ -40,7 +40,10 @@ async def verify_transports(
 ) -> tuple[E2eStep, ...]:
     """One step per (listed service URL, route); a route the service does not serve is left out."""
     auth = {"Authorization": f"Bearer {token}"}
-    whoami = await http.fetch(f"{homeserver}/_matrix/client/v3/account/whoami", headers=auth, body_cap=CAP)
+    # Only these reads, at the homeserver URL the operator configured, may reach a private address.
+    whoami = await http.fetch(
+        f"{homeserver}/_matrix/client/v3/account/whoami", headers=auth, body_cap=CAP, own_server=True
+    )
     user_id, device_id = _whoami(whoami)
     if user_id is None:
         return tuple(
@@ -86,6 +89,7 @@ class _Flow:
             headers={**self.auth, **_JSON},
             data=b"{}",
             body_cap=CAP,
+            own_server=True,
         )
         openid = read_openid(got)
         if openid is None:

@@ -13,11 +13,21 @@ from collections.abc import Callable, Sequence
 
 from foci_bot.render.callflow import verified
 from foci_bot.render.server import Section, sections_html, sections_markdown
+from foci_bot.render.size import REPORT_BUDGET, content_size
 from foci_bot.room.analysis import CALL_MEMBER, OLDEST, RoomReport
-from foci_bot.room.verdict import CAN_SPEAK, LISTEN_ONLY, NO_OPENID, ServerGroup, Suggestion, Verdict
+from foci_bot.room.verdict import (
+    CAN_SPEAK,
+    LISTEN_ONLY,
+    NO_OPENID,
+    UNKNOWN_VERDICT,
+    MemberVerdict,
+    ServerGroup,
+    Suggestion,
+    Verdict,
+)
 from foci_bot.text import quote
 
-BUDGET = 40_000  # bytes of ASCII-escaped body + formatted_body; events are capped at 64 KiB
+BUDGET = REPORT_BUDGET
 CAPS = (40, 15, 5, 1)
 _LABEL = {
     CAN_SPEAK: "Can join and speak",
@@ -25,10 +35,10 @@ _LABEL = {
     NO_OPENID: "Cannot join at all (federation OpenID unreachable)",
     "unknown": "Unknown",
 }
-_COUNT_TEXT = (
+_COUNT_TEXT: tuple[tuple[MemberVerdict, str], ...] = (
     (NO_OPENID, "can neither speak nor listen (their server's federation OpenID is unreachable)"),
     (LISTEN_ONLY, "can listen but not speak"),
-    ("unknown", "could not be judged"),
+    (UNKNOWN_VERDICT, "could not be judged"),
 )
 _HOW = (
     "add a transport: Synapse `experimental_features: {msc4143_enabled: true}` plus "
@@ -47,10 +57,10 @@ def summary_line(verdict: Verdict, cannot_join: int | None = None) -> str:
         parts = ["No joined members to check"]
     else:
         parts = [f"Calls work for {verdict.can_speak} of {_n(verdict.members_total, 'member')}"]
-    counts = {
+    counts: dict[MemberVerdict, int] = {
         NO_OPENID: verdict.openid_unreachable,
         LISTEN_ONLY: verdict.listen_only,
-        "unknown": verdict.unknown,
+        UNKNOWN_VERDICT: verdict.unknown,
     }
     for kind, text in _COUNT_TEXT:
         groups = verdict.servers(kind)
@@ -187,8 +197,7 @@ def _call(report: RoomReport, cap: int) -> list[Section]:
 
 def content_bytes(sections: Sequence[Section]) -> int:
     """Size of body + formatted_body as ASCII-escaped JSON, the worst case for the event limit."""
-    content = {"body": sections_markdown(sections), "formatted_body": sections_html(sections)}
-    return len(json.dumps(content, ensure_ascii=True))
+    return content_size({"body": sections_markdown(sections), "formatted_body": sections_html(sections)})
 
 
 def _fit(build: Callable[[int], list[Section]], budget: int | None) -> list[Section]:
