@@ -12,12 +12,12 @@ so SRV targets and delegated names meet the same address guard as any URL.
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import dns.asyncresolver
 import dns.exception
 import dns.rdatatype
 import dns.resolver
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from foci_bot.checks.federation import SrvRecord
 
@@ -68,24 +68,23 @@ class Dns:
         return found
 
 
-class DnsResolver(AbstractResolver):
-    """aiohttp's resolver interface over :class:`Dns`, used only when a DNS server is configured."""
+class DnsResolver:
+    """aiohttp's resolver interface (``resolve``/``close``, results as ``ResolveResult`` dicts) over
+    :class:`Dns`, used only when a DNS server is configured. Duck-typed, so that ``http.py`` stays
+    the one module that imports aiohttp."""
 
     def __init__(self, dns_: Dns) -> None:
         self._dns = dns_
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[dict[str, Any]]:
         found = await self._dns.addresses(host, family)
         if not found:
             raise OSError(socket.EAI_NONAME, f"{host}: no address")
         return [
-            ResolveResult(
-                hostname=host, host=addr, port=port, family=fam, proto=0, flags=socket.AI_NUMERICHOST
-            )
+            {"hostname": host, "host": addr, "port": port, "family": fam, "proto": 0,
+             "flags": socket.AI_NUMERICHOST}
             for addr, fam in found
-        ]
+        ]  # fmt: skip
 
     async def close(self) -> None:
         return None

@@ -21,6 +21,7 @@ from aiohttp.abc import ResolveResult
 
 from foci_bot import __version__
 from foci_bot.addrguard import ConnectTo, blocked_reason
+from foci_bot.engine.dns import Dns, DnsResolver
 from foci_bot.model import Fetch, FetchError, Hop
 from foci_bot.text import visible
 from foci_bot.urls import without_credentials
@@ -116,8 +117,6 @@ class HttpClient:
     def _new_session(self, *, guard: bool) -> aiohttp.ClientSession:
         resolver = None
         if self.options.dns_server is not None:
-            from foci_bot.engine.dns import Dns, DnsResolver
-
             resolver = DnsResolver(Dns(self.options.dns_server, self.options.timeout))
         connector = _GuardedConnector(
             self.options,

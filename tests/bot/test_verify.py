@@ -9,7 +9,8 @@ from pathlib import Path
 
 from foci_bot.addrguard import ConnectTo
 from foci_bot.bot.commands import Verify, parse_command
-from foci_bot.bot.dispatch import Dispatcher, Incoming
+from foci_bot.bot.dispatch import Dispatcher
+from foci_bot.bot.incoming import Incoming
 from foci_bot.bot.store import Store
 from foci_bot.config import load_config
 from foci_bot.engine.discover import CheckOptions
