@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from foci_bot.callflow import E2eStep, Route, Verdict
 from foci_bot.catalogue import finding
+from foci_bot.jsonsafe import decode_object
 from foci_bot.model import Fetch, Finding
 from foci_bot.text import quote
 
@@ -45,7 +46,7 @@ def token_body(route: Route, *, room_id: str, openid: dict[str, Any], user_id: s
 
 def read_openid(fetch: Fetch) -> dict[str, Any] | None:
     """The OpenID token object from ``request_token``, or None when there is none."""
-    content = _json(fetch)
+    content = decode_object(fetch.body)
     if fetch.status != 200 or content is None or not isinstance(content.get("access_token"), str):
         return None
     return {
@@ -55,16 +56,8 @@ def read_openid(fetch: Fetch) -> dict[str, Any] | None:
     }
 
 
-def _json(fetch: Fetch) -> dict[str, Any] | None:
-    try:
-        content = json.loads(fetch.body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return content if isinstance(content, dict) else None
-
-
 def errcode(fetch: Fetch) -> str | None:
-    content = _json(fetch)
+    content = decode_object(fetch.body)
     code = content.get("errcode") if content else None
     return code[:100] if isinstance(code, str) else None
 
@@ -76,10 +69,11 @@ def read_token_answer(fetch: Fetch) -> tuple[Verdict | None, str | None, str | N
     500 ``M_LOOKUP_FAILED`` on ``/sfu/get`` up to v0.5.0 and 401 ``M_UNAUTHORIZED`` elsewhere;
     "Unable to create room on SFU" is a 500 (lk-jwt-service#137, #177).
     """
-    content = _json(fetch) or {}
+    content = decode_object(fetch.body) or {}
     code = errcode(fetch)
-    if fetch.status == 200 and isinstance(content.get("url"), str) and isinstance(content.get("jwt"), str):
-        return None, content["url"][:500], content["jwt"]
+    url, jwt = content.get("url"), content.get("jwt")
+    if fetch.status == 200 and isinstance(url, str) and isinstance(jwt, str):
+        return None, url[:500], jwt
     if fetch.status == 401 or code in ("M_LOOKUP_FAILED", "M_UNAUTHORIZED"):
         return "openid-failed", None, None
     message = content.get("error")

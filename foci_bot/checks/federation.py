@@ -15,13 +15,13 @@ and port 8448.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from foci_bot.callflow import FEDERATION_PORT, Federation, FederationTarget, OpenIdState, Via
 from foci_bot.catalogue import finding
 from foci_bot.checks.fetchfail import describe
+from foci_bot.jsonsafe import decode_object
 from foci_bot.model import Fetch, FetchError, Finding, ServerName
 from foci_bot.servername import TargetError, parse_server_name
 from foci_bot.text import quote
@@ -59,11 +59,10 @@ def read_server_wellknown(fetch: Fetch | None) -> tuple[ServerName | None, str]:
         return None, describe(fetch) if fetch is not None else "not fetched"
     if fetch.status != 200:
         return None, f"HTTP {fetch.status}"
-    try:
-        content = json.loads(fetch.body)
-    except (ValueError, UnicodeDecodeError):
-        return None, "not JSON"
-    value = content.get("m.server") if isinstance(content, dict) else None
+    content = decode_object(fetch.body)
+    if content is None:
+        return None, "not a JSON object"
+    value = content.get("m.server")
     if not isinstance(value, str):
         return None, "no `m.server` string"
     try:
@@ -99,14 +98,6 @@ def default_target(name: str, delegated: bool) -> FederationTarget:
     return FederationTarget(name, FEDERATION_PORT, name, name, via)
 
 
-def _json_object(fetch: Fetch) -> dict[str, object] | None:
-    try:
-        content = json.loads(fetch.body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return content if isinstance(content, dict) else None
-
-
 # No federation API answered there: a proxy's or another listener's answer, not Synapse's.
 _NOT_FEDERATION = (404, 405, 502, 503, 504)
 
@@ -118,7 +109,7 @@ def judge_openid(target: FederationTarget, fetch: Fetch, delegated_to: str | Non
         return Federation(url, target.via, "not-checked", detail=describe(fetch), delegated_to=delegated_to)
     if fetch.error is not None or fetch.status is None:
         return Federation(url, target.via, "unreachable", detail=describe(fetch), delegated_to=delegated_to)
-    content = _json_object(fetch)
+    content = decode_object(fetch.body)
     raw = content.get("errcode") if content is not None else None
     code = raw[:100] if isinstance(raw, str) else None
     state: OpenIdState
