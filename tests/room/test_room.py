@@ -7,12 +7,13 @@ Each file holds a room's state, minimal reports for its members' servers and the
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from foci_bot.callflow import Federation
+from foci_bot.callflow import E2eStep, Federation
 from foci_bot.model import Focus, ServerReport, Status
 from foci_bot.render.room import BUDGET, content_bytes, room_sections, summary_line
 from foci_bot.render.room_json import room_json
@@ -158,3 +159,16 @@ def test_odd_power_levels_never_crash(value: Any) -> None:
     )
     result = permission(RoomSnapshot("!r:a.test", state, 0), ["@a:a.test"])
     assert result.required == 50
+
+
+def test_verified_own_server_says_so_in_the_room() -> None:
+    """A server whose token flow was verified end to end is marked so in the room's server lines."""
+    step = E2eStep("https://j.test", "/sfu/get", 200, None, "wss://s.test", 200, "ok")
+    plain = report_of("a.test", {"transport": "working", "transport_url": None, "foci": [], "probes": {}})
+    member = StateEvent("m.room.member", "@u:a.test", "@u:a.test", {"membership": "join"})
+    snapshot = RoomSnapshot("!r:a.test", (member,), 0)
+    for e2e, marked in ((None, False), ((step,), True)):
+        report = analyse_room(snapshot, {"a.test": replace(plain, e2e=e2e)})
+        assert report.verdict.can_speak == 1
+        text = "\n".join(s.body for s in room_sections(report))
+        assert ("verified end to end" in text) is marked
