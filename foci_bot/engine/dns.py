@@ -29,7 +29,10 @@ class Dns:
 
     def __init__(self, server: tuple[str, int] | None, timeout: float) -> None:
         if server is None:
-            self._resolver = dns.asyncresolver.Resolver()
+            try:
+                self._resolver = dns.asyncresolver.Resolver()
+            except dns.exception.DNSException:  # no usable /etc/resolv.conf: SRV lookups fail, as values
+                self._resolver = dns.asyncresolver.Resolver(configure=False)
         else:
             self._resolver = dns.asyncresolver.Resolver(configure=False)
             self._resolver.nameservers = [server[0]]
