@@ -9,10 +9,19 @@ from foci_bot.callflow import E2eStep, Federation
 from foci_bot.text import quote
 
 _OPENID_LINE = {
-    "reachable": "Federation OpenID reachable at {url} (found by {via}): call backends can verify this server's users",
+    "reachable": "Federation OpenID reachable at {url} (found through {via}): call backends can verify this server's users",
     "unreachable": "Federation OpenID unreachable at {url}: this server's users get OPEN_ID_ERROR on every call backend",
     "error": "Federation OpenID at {url} answered unexpectedly",
     "not-checked": "Federation OpenID not checked",
+}
+
+
+_VIA = {
+    "ip-literal": "the IP-literal server name",
+    "explicit-port": "the port in the server name",
+    "well-known": "`/.well-known/matrix/server`",
+    "srv": "an SRV record",
+    "default-port": "the default port 8448",
 }
 
 
@@ -48,7 +57,7 @@ def e2e_json(steps: Sequence[E2eStep] | None) -> list[dict[str, Any]] | None:
 def federation_line(fed: Federation | None) -> str:
     state = fed.openid if fed is not None else "not-checked"
     url = quote(fed.server_url) if fed is not None and fed.server_url else "no endpoint"
-    via = fed.via if fed is not None and fed.via else "?"
+    via = _VIA[fed.via] if fed is not None and fed.via else "?"
     return _OPENID_LINE[state].format(url=url, via=via) + "."
 
 

@@ -68,14 +68,13 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
         f"{heading} {ICON[report.status]} {quote(report.server)}: {report.status}"
         + (f" ({tally})" if tally else ""),
         "",
-        line.format(url=url) + (" Verified end to end." if verified(report.e2e) else "."),
+        line.format(url=url) + "." + (" Verified end to end." if verified(report.e2e) else ""),
         "",
         federation_line(report.federation),
-        *[f"\n{text}" for text in e2e_lines(report.e2e)],
-        "",
-        "**What each client uses**",
-        "",
     ]
+    for text in e2e_lines(report.e2e):
+        lines += ["", text]
+    lines += ["", "**What each client uses**", ""]
     lines += [f"- {CLIENT_LABELS[v.client]}: {_answer(v.url)}, {v.reason}" for v in report.clients]
     lines += ["", "**Advertised**", ""]
     if report.foci:
