@@ -20,6 +20,7 @@ from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.model import ServerReport
 from foci_bot.servername import parse_target
+from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, wellknown_route
 from tests.support.fixtures_synapse import SynapseFactory, foci_options, unique_localpart
 from tests.support.synapse_harness import Synapse, http_request, wait_until
@@ -71,7 +72,7 @@ def hostile_web(test_ca: tuple[trustme.CA, Path], synapse: Synapse) -> Iterator[
 
 
 def test_own_read_reaches_synapse_hostile_urls_never_do(
-    synapse: Synapse, hostile_web: FakeWeb, test_ca: tuple[trustme.CA, Path]
+    synapse: Synapse, hostile_web: FakeWeb, test_ca: tuple[trustme.CA, Path], test_dns: LoopbackDns
 ) -> None:
     bot = synapse.new_user(unique_localpart("guardbot"))
     options = HttpOptions(
@@ -79,6 +80,7 @@ def test_own_read_reaches_synapse_hostile_urls_never_do(
         allowed_addresses=frozenset({"127.0.0.2"}),
         cacert=str(test_ca[1]),
         timeout=3,
+        dns_server=("127.0.0.1", test_dns.port),  # names resolve on loopback, never at the machine's resolver
     )
     before = len(bot_requests(synapse))
 
