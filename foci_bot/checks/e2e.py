@@ -126,6 +126,20 @@ def judge_validate(fetch: Fetch) -> Verdict:
     return "sfu-unreachable"
 
 
+#: What Element Call shows for each failure (``openIDSFU.ts``: a failed token request is
+#: OPEN_ID_ERROR; ``Connection.ts``: the SFU's answers on connect).
+EC_ERROR: dict[Verdict, str] = {
+    "openid-failed": "OPEN_ID_ERROR",
+    "service-error": "OPEN_ID_ERROR",
+    "room-create-failed": "SFU_ERROR",
+    "sfu-url-not-public": "SFU_ERROR (the connection fails)",
+    "sfu-unreachable": 'SFU_ERROR "Connection timeout"',
+    "sfu-rejected-token": "SFU_ERROR",
+    "room-restricted": 'SFU_ERROR "call creation might be restricted"',
+    "sfu-capacity": "INSUFFICIENT_CAPACITY_ERROR",
+}
+
+
 def e2e_findings(steps: tuple[E2eStep, ...] | None) -> list[Finding]:
     out: list[Finding] = []
     for s in steps or ():
@@ -135,5 +149,7 @@ def e2e_findings(steps: tuple[E2eStep, ...] | None) -> list[Finding]:
         status = f"HTTP {s.status}" if s.status is not None else "no answer"
         sfu = f"; SFU {quote(s.sfu_url)}" if s.sfu_url else ""
         detail = f" ({s.detail})" if s.detail else ""
-        out.append(finding(f"e2e-{s.verdict}", f"End to end through {where}: {status}{sfu}{detail}."))
+        shows = EC_ERROR.get(s.verdict, "an error")
+        message = f"End to end through {where}: {status}{sfu}{detail}; Element Call shows {shows}."
+        out.append(finding(f"e2e-{s.verdict}", message))
     return out

@@ -120,4 +120,5 @@ def test_findings_one_per_failed_step() -> None:
     bad = E2eStep("https://j.test", "/get_token", 200, None, "wss://s.test", 401, "sfu-rejected-token")
     found = e2e_findings((ok, bad))
     assert [(f.code, f.severity) for f in found] == [("e2e-sfu-rejected-token", "error")]
+    assert "Element Call shows SFU_ERROR" in found[0].message and found[0].hint
     assert e2e_findings(None) == [] and e2e_findings(()) == []
