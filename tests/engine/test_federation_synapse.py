@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.conftest import CliRunner
+from pathlib import Path
+
+import trustme
+
+from tests.conftest import CliRunner, WebFactory
 from tests.support.dnsserver import LoopbackDns
 from tests.support.synapse_harness import Federation, Synapse
 
@@ -45,3 +49,31 @@ def test_synapse_without_federation_listener_is_unreachable(
     codes = {f["code"]: f["severity"] for f in report["findings"]}
     assert codes["federation-openid-unreachable"] == "error"
     assert result.code == 1
+
+
+def test_wellknown_delegation_to_a_real_synapse(
+    federation: Federation,
+    fake_web: WebFactory,
+    test_ca: tuple[trustme.CA, Path],
+    test_dns: LoopbackDns,
+    run_cli: CliRunner,
+    tmp_path: Path,
+) -> None:
+    """`deleg.test` delegates federation to a real Synapse's IP literal and port in
+    `/.well-known/matrix/server`; the Synapse's federation listener answers."""
+    server = federation[2]
+    web = fake_web({"deleg.test": {"/.well-known/matrix/server": {"json": {"m.server": server.server_name}}}})
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(test_ca[1].read_bytes() + federation.ca_pem.read_bytes())
+    result = run_cli(
+        "check", "deleg.test", "--json", "--cacert", str(bundle), "--allow-private",
+        "--dns-server", test_dns.address, "--timeout", "5", *web.connect_to("deleg.test"),
+    )  # fmt: skip
+    fed = result.json()["servers"][0]["federation"]
+    assert fed == {
+        "server_url": server.tls_url,
+        "via": "well-known",
+        "openid": "reachable",
+        "status": 401,
+        "errcode": "M_UNKNOWN_TOKEN",
+    }
