@@ -1,4 +1,5 @@
-"""The chat command grammar: ``!foci help``, ``!foci version``, ``!foci TARGET...``, ``!foci room``.
+"""The chat command grammar: ``!foci help``, ``!foci version``, ``!foci TARGET...``, ``!foci room``,
+``!foci verify``.
 
 Pure: text in, a command value out. Anything addressed to the bot that is not a command
 becomes :class:`Usage` with a short reason, which the bot answers with the usage line.
@@ -41,11 +42,17 @@ class Room:
 
 
 @dataclass(frozen=True, slots=True)
+class Verify:
+    """``!foci verify``: check the bot's own server now, bypassing the cache, with the whole token
+    flow end to end (the bot holds a token only for its own server)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     reason: str
 
 
-Command = Help | Version | Check | Room | Usage | watchcommands.WatchCommand
+Command = Help | Version | Check | Room | Verify | Usage | watchcommands.WatchCommand
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -82,6 +89,8 @@ def parse_command(body: str, prefix: str = DEFAULT_PREFIX, max_targets: int = 10
     if verb in watchcommands.VERBS:  # issue 11
         watch = watchcommands.parse_watch(verb, words[1:])
         return Usage(watch) if isinstance(watch, str) else watch
+    if verb == "verify":
+        return Verify() if len(words) == 1 else Usage("verify takes no arguments")
     if len(words) > max_targets:
         return Usage(f"at most {max_targets} servers at once, got {len(words)}")
     if len(words) == 1 and _looks_like_a_verb(words[0]):
@@ -98,7 +107,10 @@ def parse_command(body: str, prefix: str = DEFAULT_PREFIX, max_targets: int = 10
 
 
 def usage_line(prefix: str = DEFAULT_PREFIX) -> str:
-    return f"Usage: `{prefix} SERVER [SERVER ...]`, `{prefix} room`, `{prefix} help` or `{prefix} version`."
+    return (
+        f"Usage: `{prefix} SERVER [SERVER ...]`, `{prefix} room`, `{prefix} verify`, `{prefix} help` "
+        f"or `{prefix} version`."
+    )
 
 
 def usage_markdown(reason: str, prefix: str = DEFAULT_PREFIX) -> str:
@@ -122,6 +134,8 @@ def help_markdown(prefix: str = DEFAULT_PREFIX, max_targets: int = 10) -> str:
             f"- `{prefix} watch SERVER|room ...`, `{prefix} unwatch SERVER|room`, `{prefix} watching`, "
             f"`{prefix} history SERVER|room`: alert this room when a server's or the room's call "
             "readiness changes",
+            f"- `{prefix} verify`: check this bot's own server now, with the call token flow end to end "
+            "(OpenID token, lk-jwt-service, SFU)",
             f"- `{prefix} version`: show the version",
             f"- `{prefix} help`: this help",
             "",
