@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.bot.test_reply import live_markup
 from tests.support.botkit import BotProcess, answer, room_events, room_with_bot, toml_list, write_config
+from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, homeserver_routes, lk_jwt_routes, wellknown_route
 from tests.support.fixtures_synapse import SynapseFactory, unique_localpart
 from tests.support.synapse_harness import Synapse, User, wait_until
@@ -43,14 +44,14 @@ def server_routes(name: str, focus_host: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def web(test_ca: tuple[trustme.CA, Path]) -> Iterator[FakeWeb]:
+def web(test_ca: tuple[trustme.CA, Path], test_dns: LoopbackDns) -> Iterator[FakeWeb]:
     routes: dict[str, dict[str, Any]] = {
         "flip.test": server_routes("flip.test", "lk.flip.test"),
         "lk.flip.test": lk_jwt_routes(),
         "lk.shared.test": lk_jwt_routes(),
         **{name: server_routes(name, "lk.shared.test") for name in SHARED},
     }
-    server = FakeWeb(test_ca[0], names=list(routes), routes=routes).start()
+    server = FakeWeb(test_ca[0], names=list(routes), routes=routes, dns_server=test_dns.address).start()
     yield server
     server.stop()
 
@@ -137,8 +138,10 @@ def make_watch_env(
 ) -> WatchEnv:
     bot = server.new_user(unique_localpart("foci"), "bot-password")
     alice = server.new_user(unique_localpart("alice"))
-    rules = [f"{host}:443:127.0.0.1:{web.port}" for host in web.routes]
-    checks = f'allow_private = true\ncacert = "{ca_pem}"\ntimeout = 2\ndeadline = 3\nconnect_to = {toml_list(rules)}\n'
+    checks = (
+        f'allow_private = true\ncacert = "{ca_pem}"\ntimeout = 2\ndeadline = 3\n'
+        f'connect_to = {toml_list(web.connect_rules())}\ndns_server = "{web.dns_server}"\n'
+    )
     port = free_port()
     bot_section = f'allowed_users = {toml_list([alice.user_id])}\nrate_limit = 1000\nack = "none"\n'
     config = write_config(
