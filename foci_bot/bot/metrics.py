@@ -45,6 +45,13 @@ class Metrics:
             ["target"],
             registry=registry,
         )
+        self.verified = Gauge(
+            "foci_watch_transport_verified",
+            "1 when the call token flow worked end to end (OpenID token, lk-jwt-service, SFU), 0 when it "
+            "failed; only for the bot's own server, where it holds a token",
+            ["target"],
+            registry=registry,
+        )
         self.duration = Gauge(
             "foci_watch_check_duration_seconds", "How long the last check of a target took", ["target"],
             registry=registry,
@@ -70,6 +77,8 @@ class Metrics:
         self.last_check.labels(target).set(at)
         if summary.room is None:
             self.transport.labels(target).set(1 if summary.transport == "working" else 0)
+            if summary.verified is not None:
+                self.verified.labels(target).set(1 if summary.verified else 0)
             return
         room = target.removeprefix("room:")
         self.room_members.labels(room, "total").set(summary.room.members)
@@ -78,7 +87,7 @@ class Metrics:
 
     def forget(self, target: str) -> None:
         """A target no room watches any more leaves the endpoint."""
-        for gauge in (self.status, self.duration, self.last_check, self.transport):
+        for gauge in (self.status, self.duration, self.last_check, self.transport, self.verified):
             with contextlib.suppress(KeyError):
                 gauge.remove(target)
         if target.startswith("room:"):

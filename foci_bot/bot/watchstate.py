@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from foci_bot.model import Finding, ServerReport, Status
+from foci_bot.render.callflow import verified
 from foci_bot.render.server import users_line
 from foci_bot.room.analysis import RoomReport
 
@@ -43,6 +44,8 @@ class Summary:
     problems: tuple[Finding, ...] = ()  # the error and warning findings
     transport: str = "none"
     room: RoomCounts | None = None
+    # The call token flow end to end (our own server only): True/False, None when not tried.
+    verified: bool | None = None
 
     def key(self) -> tuple[object, ...]:
         """What a change is: the status, the codes, and for a room who is left out."""
@@ -65,6 +68,7 @@ class Summary:
             problems=tuple(Finding(**p) for p in data.get("problems", [])),
             transport=data.get("transport", "none"),
             room=RoomCounts(**room) if room else None,
+            verified=data.get("verified"),
         )
 
 
@@ -78,6 +82,7 @@ def server_summary(report: ServerReport) -> Summary:
         users=users_line(report),
         problems=_problems(report.findings),
         transport=report.transport,
+        verified=verified(report.e2e) if report.e2e is not None else None,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from foci_bot.bot.watchstate import (
@@ -12,9 +14,12 @@ from foci_bot.bot.watchstate import (
     batch_id,
     change_id,
     send_at_ms,
+    server_summary,
     step,
 )
+from foci_bot.callflow import E2eStep
 from foci_bot.model import Finding
+from foci_bot.room.verdict import timed_out
 
 OK = Summary("ok", "Calls work.")
 FOCUS_DOWN = Summary(
@@ -146,3 +151,22 @@ def test_round_trips() -> None:
         assert Summary.from_json(summary.to_json()) == summary
     change = Change("id", "example.org", OK, FOCUS_DOWN, 5)
     assert Change.from_json(change.to_json()) == change
+
+
+def _step(verdict: str) -> E2eStep:
+    return E2eStep("https://lk.example.org", None, 200, None, "wss://sfu.example.org", 200, verdict)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("e2e", "expected"),
+    [(None, None), ((), False), (("ok",), True), (("sfu-refused", "ok"), True), (("sfu-refused",), False)],
+)
+def test_server_summary_carries_the_end_to_end_result(
+    e2e: tuple[str, ...] | None, expected: bool | None
+) -> None:
+    """Only the bot's own server has a token flow result; it is reported, not compared."""
+    report = replace(timed_out("example.org", 1), e2e=None if e2e is None else tuple(_step(v) for v in e2e))
+    summary = server_summary(report)
+    assert summary.verified is expected
+    assert Summary.from_json(summary.to_json()) == summary
+    assert summary.key() == server_summary(replace(report, e2e=None)).key()
