@@ -68,24 +68,68 @@ function plainFetch(agent, timeoutMs) {
 }
 
 // undici's fetch does not enforce CORS (it is not a browser). This does what the Fetch standard
-// does for a `cors`-mode GET without credentials from PAGE_ORIGIN: send `Origin`, and on every
-// response, redirect hops included, require `Access-Control-Allow-Origin` to be `*` or exactly
-// the origin sent (a header listed twice is combined into "a, b" and fails); after a redirect to
-// another origin the request's origin becomes opaque and is sent as `null` (the "tainted origin"
-// flag, Fetch §4.4 HTTP-redirect fetch). An https page may not fetch http (mixed content).
+// does for a `cors`-mode request without credentials from PAGE_ORIGIN:
+// - a request with a header that is not CORS-safelisted (js-sdk's `Authorization`) is preceded by a
+//   preflight `OPTIONS` (CORS-preflight fetch): it must answer 2xx without redirecting, pass the CORS
+//   check, and list each such header in `Access-Control-Allow-Headers` (`*` does not cover
+//   `Authorization`);
+// - every response, redirect hops included, passes the CORS check: `Access-Control-Allow-Origin` is
+//   `*` or exactly the origin sent (a header listed twice is combined into "a, b" and fails);
+// - after a redirect to another origin the request's origin is opaque and sent as `null` (the
+//   "tainted origin" flag, HTTP-redirect fetch); an https page may not fetch http (mixed content).
+const SAFELISTED = new Set(["accept", "accept-language", "content-language"]);
+
+function corsCheck(response, origin, url) {
+  const allow = response.headers.get("access-control-allow-origin");
+  if (allow !== "*" && allow !== origin) {
+    throw new TypeError(`CORS: ${url} answered ${response.status} with Access-Control-Allow-Origin ${allow}`);
+  }
+}
+
+async function preflight(fetchFn, url, method, unsafe, origin, signal) {
+  const response = await fetchFn(url, {
+    method: "OPTIONS",
+    redirect: "manual",
+    signal,
+    headers: {
+      Origin: origin,
+      "Access-Control-Request-Method": method,
+      "Access-Control-Request-Headers": unsafe.join(","),
+    },
+  });
+  if (response.status < 200 || response.status > 299) {
+    throw new TypeError(`CORS: preflight of ${url} answered ${response.status}`);
+  }
+  corsCheck(response, origin, url);
+  const allowed = (response.headers.get("access-control-allow-headers") ?? "")
+    .split(",")
+    .map((h) => h.trim().toLowerCase());
+  for (const name of unsafe) {
+    if (!allowed.includes(name) && !(allowed.includes("*") && name !== "authorization")) {
+      throw new TypeError(`CORS: preflight of ${url} does not allow the ${name} header`);
+    }
+  }
+}
+
 function browserFetch(fetchFn) {
   return async (url, init = {}) => {
     let current = new URL(url);
     let tainted = false;
+    const method = (init.method ?? "GET").toUpperCase();
+    const headers = new Headers(init.headers ?? {});
+    const unsafe = [...headers.keys()].filter(
+      (h) => !SAFELISTED.has(h) && !(h === "content-type" && /^(text\/plain|multipart\/form-data|application\/x-www-form-urlencoded)/.test(headers.get(h))),
+    ).sort();
     for (let hop = 0; hop <= 20; hop++) {
       if (current.protocol !== "https:") throw new TypeError(`blocked: mixed content ${current.protocol}`);
       const origin = tainted ? "null" : PAGE_ORIGIN;
-      const headers = { ...(init.headers ?? {}), Origin: origin };
-      const response = await fetchFn(current.href, { ...init, headers, redirect: "manual" });
-      const allow = response.headers.get("access-control-allow-origin");
-      if (allow !== "*" && allow !== origin) {
-        throw new TypeError(`CORS: ${current.href} answered ${response.status} with Access-Control-Allow-Origin ${allow}`);
+      if (unsafe.length || !["GET", "HEAD", "POST"].includes(method)) {
+        await preflight(fetchFn, current.href, method, unsafe, origin, init.signal);
       }
+      const sent = new Headers(headers);
+      sent.set("Origin", origin);
+      const response = await fetchFn(current.href, { ...init, headers: sent, redirect: "manual" });
+      corsCheck(response, origin, current.href);
       const location = response.headers.get("location");
       if (![301, 302, 303, 307, 308].includes(response.status) || location === null) return response;
       const next = new URL(location, current);
@@ -102,7 +146,7 @@ async function decide(req) {
   const agent = dispatcher(req.routes, req.ca, timeoutMs);
   const fetchFn = plainFetch(agent, timeoutMs);
   try {
-    // 1. The well-known as matrix-js-sdk judges it (not in a browser: no CORS).
+    // 1. The well-known as matrix-js-sdk judges it, run in Node (no CORS): the spec's outcome.
     AutoDiscovery.setFetchFn(fetchFn);
     const found = await AutoDiscovery.findClientConfig(req.server);
     const hs = found["m.homeserver"];
@@ -110,17 +154,26 @@ async function decide(req) {
 
     // 2. Element Call 0.26.1 standalone: its RtcTransportAutoDiscovery with a logged-in client
     //    (a token the fake servers do not check) and a config.json without livekit settings.
+    // Element Call runs in a browser, so js-sdk's request carries `Authorization` through a
+    // preflighted CORS fetch. What the endpoint answered (or why the browser refused) is kept.
     let endpoint = null;
+    const inBrowser = browserFetch(fetchFn);
     const recording = async (url, init) => {
-      const response = await fetchFn(url, init);
-      if (String(url).includes("/rtc/transports")) {
-        let errcode = null;
-        try {
-          errcode = (await response.clone().json())?.errcode ?? null;
-        } catch {}
-        endpoint = { status: response.status, errcode };
+      const isEndpoint = String(url).includes("/rtc/transports");
+      try {
+        const response = await inBrowser(url, init);
+        if (isEndpoint) {
+          let errcode = null;
+          try {
+            errcode = (await response.clone().json())?.errcode ?? null;
+          } catch {}
+          endpoint = { status: response.status, errcode, error: null };
+        }
+        return response;
+      } catch (e) {
+        if (isEndpoint) endpoint = { status: null, errcode: null, error: String(e?.message ?? e) };
+        throw e;
       }
-      return response;
     };
     const client = createClient({
       baseUrl: req.base_url ?? `https://${req.server}`,

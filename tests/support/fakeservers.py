@@ -174,15 +174,29 @@ def lk_jwt_routes(prefix: str = "/livekit/jwt", *, mode: str = "healthy") -> dic
     return routes
 
 
+# Synapse sets these on every client API answer and answers OPTIONS with 200
+# (synapse/http/server.py, set_cors_headers), so browsers can call the API with a token.
+SYNAPSE_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": "X-Requested-With, Content-Type, Authorization, Date",
+}
+
+
 def homeserver_routes(
-    *, transports: str | list[Any] | Mapping[str, Any] = "auth", msc4143_feature: bool = True
+    *,
+    transports: str | list[Any] | Mapping[str, Any] = "auth",
+    msc4143_feature: bool = True,
+    cors: bool = True,
 ) -> dict[str, Route]:
     """A homeserver's client API routes (versions, transports) on its base_url host.
 
     ``transports``: auth (401) | missing (404 M_UNRECOGNIZED) | proxy-404 | a list (200, no
-    token needed) | a raw response spec.
+    token needed) | a raw response spec. ``cors``: the transports paths carry Synapse's CORS
+    headers and answer OPTIONS (not for proxy-404, where the proxy answers without them).
     """
     unstable = "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports"
+    stable = "/_matrix/client/v1/rtc/transports"
     versions = {"versions": ["v1.11", "v1.12"], "unstable_features": {"org.matrix.msc4143": msc4143_feature}}
     routes: dict[str, Route] = {"/_matrix/client/versions": {"json": versions, "headers": JSON_CORS}}
     if transports == "auth":
@@ -206,10 +220,16 @@ def homeserver_routes(
     elif isinstance(transports, Mapping):
         routes[unstable] = transports
     # Synapse does not serve the stable path yet (synapse#19652).
-    routes["/_matrix/client/v1/rtc/transports"] = {
+    routes[stable] = {
         "status": 404,
         "json": {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"},
     }
+    if cors and transports != "proxy-404":
+        for path in (unstable, stable):
+            spec = routes.get(path)
+            if isinstance(spec, Mapping) and "behaviour" not in spec:
+                routes[path] = {**spec, "headers": {**SYNAPSE_CORS, **spec.get("headers", {})}}
+            routes[f"OPTIONS {path}"] = {"status": 200, "json": {}, "headers": SYNAPSE_CORS}
     return routes
 
 
