@@ -1,4 +1,4 @@
-"""Command line: ``foci-bot check|compare|room|run``.
+"""Command line: ``foci-bot check|compare|room|run|explain``.
 
 Exit status: 0 when no server has an error finding, 1 when one does, 2 for usage errors.
 """
@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     room.add_argument("--json", action="store_true", help="print JSON instead of markdown")
     run = sub.add_parser("run", help="run the Matrix bot")
     run.add_argument("--config", required=True, help="config.toml (see config.sample.toml)")
+    explain = sub.add_parser("explain", help="what causes an Element Call or lk-jwt-service error code")
+    explain.add_argument("code", metavar="CODE", help="e.g. MISSING_MATRIX_RTC_TRANSPORT or M_LOOKUP_FAILED")
+    explain.add_argument("--json", action="store_true", help="print JSON instead of markdown")
     return parser
 
 
@@ -179,6 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from foci_bot.cli.compare import compare_command
 
             return compare_command(args)
+        if args.command == "explain":
+            from foci_bot.cli.explain import explain_command
+
+            return explain_command(args)
         if args.command == "room":
             from foci_bot.cli.room import room_command
 
