@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 Decision = Literal["wellknown-outcome", "base-url", "element-call", "element-call-legacy"]
@@ -26,9 +27,14 @@ def decisions(report: dict[str, Any], real: dict[str, Any]) -> dict[Decision, tu
         # base_url is compared where both accept the well-known; elsewhere foci-bot reports the
         # base_url it assumed, which the js-sdk has no counterpart for.
         "base-url": (report["base_url"], real["wellknown"]["base_url"]) if both_ok else (None, None),
-        "element-call": (report["clients"]["element-call"], _element_call(real["element_call"])),
-        "element-call-legacy": (report["clients"]["element-call-legacy"], real["legacy"]["url"]),
+        "element-call": (report["clients"]["element-call"], _masked(_element_call(real["element_call"]))),
+        "element-call-legacy": (report["clients"]["element-call-legacy"], _masked(real["legacy"]["url"])),
     }
+
+
+def _masked(url: Any) -> Any:
+    """The URL as foci-bot shows it: credentials in it become ``***@`` (it never prints them)."""
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#@]*@", r"\1***@", url) if isinstance(url, str) else url
 
 
 def _element_call(real: dict[str, Any]) -> Any:
