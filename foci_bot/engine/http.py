@@ -21,6 +21,7 @@ from aiohttp.abc import ResolveResult
 
 from foci_bot import __version__
 from foci_bot.addrguard import ConnectTo, blocked_reason
+from foci_bot.engine.dns import Dns, DnsResolver
 from foci_bot.model import Fetch, FetchError, Hop
 from foci_bot.text import visible
 from foci_bot.urls import without_credentials
@@ -48,6 +49,8 @@ class HttpOptions:
     allowed_addresses: frozenset[str] = frozenset()  # exact IPs exempt from the guard
     connect_to: tuple[ConnectTo, ...] = ()
     cacert: str | None = None
+    #: lab hook: resolve every name (and federation SRV records) at this DNS server.
+    dns_server: tuple[str, int] | None = None
     user_agent: str = f"foci-bot/{__version__}"
 
 
@@ -112,9 +115,13 @@ class HttpClient:
         return context
 
     def _new_session(self, *, guard: bool) -> aiohttp.ClientSession:
+        resolver = None
+        if self.options.dns_server is not None:
+            resolver = DnsResolver(Dns(self.options.dns_server, self.options.timeout))
         connector = _GuardedConnector(
             self.options,
             guard=guard,
+            resolver=resolver,
             ssl=self._ssl_context(),
             limit=self.options.concurrency,
             ttl_dns_cache=60,
@@ -149,14 +156,21 @@ class HttpClient:
         body_cap: int = DEFAULT_BODY_CAP,
         https_only: bool = False,
         own_server: bool = False,
+        server_hostname: str | None = None,
+        data: bytes | None = None,
     ) -> Fetch:
         """One request with redirects followed by hand; never raises for network faults.
 
         ``own_server`` marks a request the bot itself sends to the homeserver the operator
         configured (never a URL from a server's answer): it alone skips the address guard, and
         only while it stays on that URL's origin; a redirect elsewhere is guarded as usual.
+
+        ``server_hostname`` checks TLS against that name instead of the URL's host (federation
+        through an SRV target); such a request follows no redirect, as the name belongs to one host.
+        A request with a body (``data``) follows none either: clients post to the exact URL.
         """
         own_origin = _origin(url) if own_server else None
+        follow = server_hostname is None and data is None
         started = time.monotonic()
         hops: list[Hop] = []
         seen: set[str] = set()
@@ -169,9 +183,11 @@ class HttpClient:
                         return _fail(url, method, hops, problem, current, started)
                     seen.add(current)
                     own = own_origin is not None and _origin(current) == own_origin
-                    status, resp_headers, body = await self._one(current, method, headers, body_cap, own)
+                    status, resp_headers, body = await self._one(
+                        current, method, headers, body_cap, own, server_hostname, data
+                    )
                     location = resp_headers.get("location")
-                    if status in (301, 302, 303, 307, 308) and location:
+                    if status in (301, 302, 303, 307, 308) and location and follow:
                         hops.append(Hop(current, status, resp_headers.get("access-control-allow-origin")))
                         nxt = urljoin(current, location)
                         if nxt in seen:
@@ -219,7 +235,14 @@ class HttpClient:
             return _fail(url, method, hops, (FetchError.PROTOCOL, _short(exc)), current, started)
 
     async def _one(
-        self, url: str, method: str, headers: Mapping[str, str] | None, cap: int, own: bool
+        self,
+        url: str,
+        method: str,
+        headers: Mapping[str, str] | None,
+        cap: int,
+        own: bool,
+        tls_name: str | None = None,
+        data: bytes | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         assert self._session is not None, "use HttpClient as an async context manager"
         if own and self._own_session is None:
@@ -232,6 +255,8 @@ class HttpClient:
             allow_redirects=False,
             max_line_size=8190,
             max_field_size=8190,
+            server_hostname=tls_name,
+            data=data,
         ) as resp:
             # aiohttp keeps bytes that are not UTF-8 as lone surrogates; make them visible U+FFFD.
             kept = {k: visible(resp.headers[k][:512]) for k in _KEPT_HEADERS if k in resp.headers}

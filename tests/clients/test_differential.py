@@ -20,6 +20,7 @@ from tests.clients.decisions import DECISIONS, differences
 from tests.clients.jsoracle import ROOT, JsOracle
 from tests.clients.table import HEADER, documented, render_rows
 from tests.conftest import CliRunner
+from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import load_scenario
 from tests.support.scenario_run import SCENARIO_DIR, check_args, routes_of, start_scenario
 
@@ -39,13 +40,13 @@ def oracle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsOracle]:
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_agrees_with_real_clients(
-    path: Path, oracle: JsOracle, test_ca: tuple[trustme.CA, Path], run_cli: CliRunner
+    path: Path, oracle: JsOracle, test_ca: tuple[trustme.CA, Path], test_dns: LoopbackDns, run_cli: CliRunner
 ) -> None:
     """foci-bot's decisions equal the real code's, except the documented differences, which occur."""
     scenario = load_scenario(path)
-    webs = start_scenario(test_ca[0], scenario)
+    webs = start_scenario(test_ca[0], scenario, test_dns)
     try:
-        report = run_cli(*check_args(scenario, webs, test_ca[1])).json()["servers"][0]
+        report = run_cli(*check_args(scenario, webs, test_ca[1], test_dns)).json()["servers"][0]
         real = oracle.ask(
             {
                 "server": report["server"],
@@ -58,6 +59,7 @@ def test_agrees_with_real_clients(
     finally:
         for web in webs:
             web.stop()
+        test_dns.zone.set()
     found = {name: list(pair) for name, pair in differences(report, real).items()}
     if dump := os.environ.get("FOCI_DIFF_DUMP"):
         # For maintainers after a change of foci-bot's rules: writes what differs now, one file

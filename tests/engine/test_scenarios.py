@@ -16,6 +16,8 @@ import trustme
 
 from foci_bot.catalogue import CATALOGUE
 from tests.conftest import CliRunner
+from tests.engine.test_e2e import PROVEN_CODES
+from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, documented_server, expand, load_scenario
 from tests.support.scenario_run import SCENARIO_DIR, check_args, start_scenario
 
@@ -23,18 +25,21 @@ SCENARIOS = sorted(SCENARIO_DIR.glob("*.json"))
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_scenario(path: Path, test_ca: tuple[trustme.CA, Path], run_cli: CliRunner) -> None:
+def test_scenario(
+    path: Path, test_ca: tuple[trustme.CA, Path], test_dns: LoopbackDns, run_cli: CliRunner
+) -> None:
     """The report for this server setup has the expected verdict, findings and client answers."""
     scenario = load_scenario(path)
     expect: dict[str, Any] = scenario["expect"]
-    webs = start_scenario(test_ca[0], scenario)
+    webs = start_scenario(test_ca[0], scenario, test_dns)
     try:
         started = time.monotonic()
-        result = run_cli(*check_args(scenario, webs, test_ca[1]))
+        result = run_cli(*check_args(scenario, webs, test_ca[1], test_dns))
         elapsed = time.monotonic() - started
     finally:
         for web in webs:
             web.stop()
+        test_dns.zone.set()
     assert result.err == ""
     report = result.json()["servers"][0]
     codes = [f["code"] for f in report["findings"]]
@@ -46,6 +51,8 @@ def test_scenario(path: Path, test_ca: tuple[trustme.CA, Path], run_cli: CliRunn
     for key in ("transport", "server"):
         if key in expect:
             assert report[key] == expect[key]
+    for key, value in expect.get("federation", {}).items():
+        assert report["federation"][key] == value, report["federation"]
     for client, url in expect.get("clients", {}).items():
         assert report["clients"][client] == url, (client, report["client_reasons"][client])
     for focus in expect.get("foci", []):
@@ -61,8 +68,9 @@ def test_scenario(path: Path, test_ca: tuple[trustme.CA, Path], run_cli: CliRunn
 
 
 def test_every_finding_code_has_a_behaviour_test() -> None:
-    """Each catalogue code is expected by at least one scenario run against real servers."""
-    expected: set[str] = set()
+    """Each catalogue code is expected by at least one scenario, or end-to-end test, run against real
+    servers."""
+    expected: set[str] = set(PROVEN_CODES)
     for path in SCENARIOS:
         expected |= set(load_scenario(path)["expect"].get("codes", []))
     assert set(CATALOGUE) - expected == set()

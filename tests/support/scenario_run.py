@@ -7,16 +7,20 @@ from typing import Any
 
 import trustme
 
+from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, expand
 
 SCENARIO_DIR = Path(__file__).parent.parent / "data" / "scenarios"
 
 
-def start_scenario(ca: trustme.CA, scenario: dict[str, Any]) -> list[FakeWeb]:
-    """The scenario's hosts on 127.0.0.1 and its ``second_hosts`` (if any) on 127.0.0.2."""
+def start_scenario(ca: trustme.CA, scenario: dict[str, Any], dns: LoopbackDns) -> list[FakeWeb]:
+    """The scenario's hosts on 127.0.0.1 and its ``second_hosts`` (if any) on 127.0.0.2, and its
+    ``dns`` records (``{port}`` is the first server's port) in the loopback DNS server's zone; the
+    caller empties the zone again (``dns.zone.set()``) when done."""
     webs = [_start(ca, scenario["hosts"], "127.0.0.1", scenario.get("untrusted", []))]
     if "second_hosts" in scenario:
         webs.append(_start(ca, scenario["second_hosts"], "127.0.0.2", []))
+    dns.zone.set(*(line.format(port=webs[0].port) for line in scenario.get("dns", [])))
     return webs
 
 
@@ -30,9 +34,10 @@ def routes_of(webs: list[FakeWeb]) -> list[tuple[str, int, str, int]]:
     return [(host, 443, web.address, web.port) for web in webs for host in web.routes]
 
 
-def check_args(scenario: dict[str, Any], webs: list[FakeWeb], cacert: Path) -> list[str]:
+def check_args(scenario: dict[str, Any], webs: list[FakeWeb], cacert: Path, dns: LoopbackDns) -> list[str]:
     """``foci-bot check --json`` arguments for the scenario, as the scenario tests run it."""
     args = ["check", scenario["target"], "--json", "--cacert", str(cacert), "--timeout", "3"]
+    args += ["--dns-server", dns.address]
     for web in webs:
         args += web.connect_to()
     if scenario.get("allow_private", True) and "allow_addresses" not in scenario:
