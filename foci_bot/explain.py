@@ -46,6 +46,8 @@ class Explanation:
 _EC = "element-call `src/utils/errors.ts`"
 _OPENID = "element-call `src/livekit/openIDSFU.ts` (`getSFUConfigWithOpenID`)"
 _CONNECTION = "element-call `src/state/CallViewModel/remoteMembers/Connection.ts`"
+# The e2e-* findings come from the token flow, which foci-bot runs only where it holds a token.
+_VERIFY = "the `e2e-*` findings come from `!foci verify` (the bot's own server)"
 _LK_ROUTE_FINDINGS = (
     "focus-in-use-broken",
     "livekit-unreachable",
@@ -62,11 +64,20 @@ _OPENID_LOOKUP = Cause(
     "server by federation discovery (`/.well-known/matrix/server`, SRV, else port 8448) and asks "
     "`/_matrix/federation/v1/openid/userinfo`; a homeserver whose federation API it cannot reach fails here",
     "lk-jwt-service `main.go` (`exchangeOpenIdUserInfo`); element-call#3713; tuwunel#240",
+    (
+        "federation-openid-unreachable",
+        "federation-openid-unexpected",
+        "federation-srv-only",
+        "e2e-openid-failed",
+    ),
+    see_also=_VERIFY,
 )
 _ROOM_ON_SFU = Cause(
     "`Unable to create room on SFU`: lk-jwt-service cannot reach LiveKit's API at its `LIVEKIT_URL`, or its "
     "`LIVEKIT_KEY`/`LIVEKIT_SECRET` do not match LiveKit's keys",
     "lk-jwt-service `main.go` (`processLegacySFURequest`, `processSFURequest`); lk-jwt-service#137, #177",
+    ("e2e-room-create-failed",),
+    see_also=_VERIFY,
 )
 
 EXPLANATIONS: tuple[Explanation, ...] = (
@@ -131,7 +142,7 @@ EXPLANATIONS: tuple[Explanation, ...] = (
                 "The URL does not reach lk-jwt-service: unreachable, TLS failure, a proxy prefix not stripped, "
                 "another server behind it, or the service down",
                 f"{_OPENID} (any non-2xx answer throws)",
-                _LK_ROUTE_FINDINGS,
+                (*_LK_ROUTE_FINDINGS, "e2e-service-error"),
             ),
             Cause(
                 "The browser's CORS preflight `OPTIONS …/sfu/get` fails or is redirected (e.g. a trailing slash in "
@@ -144,6 +155,8 @@ EXPLANATIONS: tuple[Explanation, ...] = (
             Cause(
                 "The homeserver refused `POST /_matrix/client/v3/user/{userId}/openid/request_token`",
                 _OPENID,
+                ("e2e-openid-failed",),
+                see_also=_VERIFY,
             ),
         ),
     ),
@@ -170,16 +183,22 @@ EXPLANATIONS: tuple[Explanation, ...] = (
                 "The SFU answered 404: the room does not exist, LiveKit has `auto_create: false`, and the user's "
                 "homeserver is not in lk-jwt-service's `LIVEKIT_FULL_ACCESS_HOMESERVERS`, so nobody created it",
                 f"{_CONNECTION} (`SFURoomCreationRestrictedError`); lk-jwt-service README",
+                ("e2e-room-restricted",),
+                see_also=_VERIFY,
             ),
             Cause(
                 "The media connection timed out: LiveKit's UDP range or TCP 7881 is closed, or it runs behind NAT "
                 "without its external IP",
                 f"{_CONNECTION} (`PeerConnectionTimeoutError`); element-call#3925",
+                ("e2e-sfu-unreachable",),
+                see_also=_VERIFY + "; it reaches the SFU over HTTPS only, so closed UDP ports stay unseen",
             ),
             Cause(
                 "LiveKit refused the token (lk-jwt-service and LiveKit have different keys), or the `url` "
                 "lk-jwt-service hands out (`LIVEKIT_URL`) is `ws://`, localhost or private",
                 f"{_CONNECTION} (`LivekitConnectionError`)",
+                ("e2e-sfu-rejected-token", "e2e-sfu-url-not-public"),
+                see_also=_VERIFY,
             ),
         ),
     ),
@@ -193,6 +212,8 @@ EXPLANATIONS: tuple[Explanation, ...] = (
                 "The SFU hit its room, participant or track limits (LiveKit `limit` settings), or LiveKit Cloud's "
                 "connection limits",
                 f"{_CONNECTION} (`InsufficientCapacityError`)",
+                ("e2e-sfu-capacity",),
+                see_also=_VERIFY,
             ),
         ),
     ),
