@@ -224,7 +224,13 @@ function urlOf(transport) {
 }
 
 const lines = readline.createInterface({ input: process.stdin });
-process.stdout.write(JSON.stringify({ ready: true }) + "\n");
+const versionOf = (dir) => JSON.parse(fs.readFileSync(here(`node_modules/${dir}/package.json`), "utf8")).version;
+const versions = {
+  "matrix-js-sdk": versionOf("matrix-js-sdk"),
+  "element-call": versionOf("@element-hq/element-call-embedded"),
+  "element-call-legacy": versionOf("element-call-embedded-0.22"),
+};
+process.stdout.write(JSON.stringify({ ready: true, versions }) + "\n");
 for await (const line of lines) {
   if (!line.trim()) continue;
   const req = JSON.parse(line);

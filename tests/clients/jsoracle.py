@@ -32,7 +32,10 @@ class JsOracle:
         )
         self._buffer = b""
         self._next_id = 0
-        assert self._read(deadline=time.monotonic() + 60) == {"ready": True}
+        hello = self._read(deadline=time.monotonic() + 60)
+        assert hello["ready"] is True, hello
+        # The releases actually loaded (read from their package.json files).
+        self.versions: dict[str, str] = hello["versions"]
 
     def ask(self, request: dict[str, Any], timeout: float = 90.0) -> dict[str, Any]:
         """The real code's decisions for one server; ``request`` as documented in oracle.mjs."""

@@ -38,6 +38,15 @@ def oracle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsOracle]:
         running.close()
 
 
+def test_runs_the_pinned_releases(oracle: JsOracle) -> None:
+    """The real code is the release the README names: matrix-js-sdk 43.0.0, Element Call 0.26.1 and 0.22.0."""
+    assert oracle.versions == {
+        "matrix-js-sdk": "43.0.0",
+        "element-call": "0.26.1",
+        "element-call-legacy": "0.22.0",
+    }
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_agrees_with_real_clients(
     path: Path, oracle: JsOracle, test_ca: tuple[trustme.CA, Path], test_dns: LoopbackDns, run_cli: CliRunner
