@@ -111,8 +111,15 @@ class FakeWeb:
 
 async def misbehave(request: web.Request, spec: Mapping[str, Any]) -> web.StreamResponse:
     """Hostile servers: ``hang`` (never answers), ``trickle`` (a byte at a time, forever),
-    ``chunked-huge`` (a body of ``size`` bytes without Content-Length)."""
+    ``chunked-huge`` (a body of ``size`` bytes without Content-Length). Also ``echo-origin``: the
+    rest of the spec as usual, with ``Access-Control-Allow-Origin`` set to the request's ``Origin``
+    and none without one (a common Caddy recipe)."""
     kind = spec["behaviour"]
+    if kind == "echo-origin":
+        echoed = respond({k: v for k, v in spec.items() if k != "behaviour"})
+        if "Origin" in request.headers:
+            echoed.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
+        return echoed
     if kind == "hang":
         await asyncio.sleep(3600)
     response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
@@ -180,15 +187,29 @@ def lk_jwt_routes(prefix: str = "/livekit/jwt", *, mode: str = "healthy") -> dic
     return routes
 
 
+# Synapse sets these on every client API answer and answers OPTIONS with 200
+# (synapse/http/server.py, set_cors_headers), so browsers can call the API with a token.
+SYNAPSE_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": "X-Requested-With, Content-Type, Authorization, Date",
+}
+
+
 def homeserver_routes(
-    *, transports: str | list[Any] | Mapping[str, Any] = "auth", msc4143_feature: bool = True
+    *,
+    transports: str | list[Any] | Mapping[str, Any] = "auth",
+    msc4143_feature: bool = True,
+    cors: bool = True,
 ) -> dict[str, Route]:
     """A homeserver's client API routes (versions, transports) on its base_url host.
 
     ``transports``: auth (401) | missing (404 M_UNRECOGNIZED) | proxy-404 | a list (200, no
-    token needed) | a raw response spec.
+    token needed) | a raw response spec. ``cors``: the transports paths carry Synapse's CORS
+    headers and answer OPTIONS (not for proxy-404, where the proxy answers without them).
     """
     unstable = "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports"
+    stable = "/_matrix/client/v1/rtc/transports"
     versions = {"versions": ["v1.11", "v1.12"], "unstable_features": {"org.matrix.msc4143": msc4143_feature}}
     routes: dict[str, Route] = {"/_matrix/client/versions": {"json": versions, "headers": JSON_CORS}}
     if transports == "auth":
@@ -212,10 +233,16 @@ def homeserver_routes(
     elif isinstance(transports, Mapping):
         routes[unstable] = transports
     # Synapse does not serve the stable path yet (synapse#19652).
-    routes["/_matrix/client/v1/rtc/transports"] = {
+    routes[stable] = {
         "status": 404,
         "json": {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"},
     }
+    if cors and transports != "proxy-404":
+        for path in (unstable, stable):
+            spec = routes.get(path)
+            if isinstance(spec, Mapping) and "behaviour" not in spec:
+                routes[path] = {**spec, "headers": {**SYNAPSE_CORS, **spec.get("headers", {})}}
+            routes[f"OPTIONS {path}"] = {"status": 200, "json": {}, "headers": SYNAPSE_CORS}
     return routes
 
 
