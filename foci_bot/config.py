@@ -23,7 +23,7 @@ ACK_MODES = ("reaction", "notice", "none")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 T = TypeVar("T")
-WATCH_TABLES = ("watch", "metrics")  # issue 11, see watchconfig.py
+WATCH_TABLES = ("watch", "metrics")  # parsed in watchconfig.py
 
 
 class ConfigError(ValueError):
@@ -79,7 +79,7 @@ class Config:
     matrix: MatrixConfig
     bot: BotConfig
     checks: ChecksConfig
-    # [watch] and [metrics] (issue 11): parsed in watchconfig.py
+    # [watch] and [metrics]: parsed in watchconfig.py
     watch: WatchConfig = field(default_factory=WatchConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
@@ -221,7 +221,7 @@ def load_config(path: str | Path) -> Config:
     )
 
 
-# -- [watch] and [metrics] (issue 11): parsed in watchconfig.py, which raises plain ValueErrors
+# -- [watch] and [metrics]: parsed in watchconfig.py, which raises plain ValueErrors
 
 
 def _watch_tables(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The ``[watch]`` and ``[metrics]`` tables of the config file (issue 11).
+"""The ``[watch]`` and ``[metrics]`` tables of the config file.
 
 Kept apart from ``config.py`` so the watch settings stay in one place; ``config.load_config``
 calls :func:`watch_config` and :func:`metrics_config` with its strict table reader (any

@@ -1,4 +1,4 @@
-"""Watch alerts, the ``watching`` list and the ``history`` answer as markdown (pure; issue 11).
+"""Watch alerts, the ``watching`` list and the ``history`` answer as markdown (pure).
 
 Targets and finding texts come from remote servers: targets go through :func:`quote`, and
 finding messages are already made inert when findings are built (``render/server.py``).

@@ -94,7 +94,7 @@ def parse_command(body: str, prefix: str = DEFAULT_PREFIX, max_targets: int = 10
         return Version() if len(words) == 1 else Usage("version takes no arguments")
     if verb == "room":
         return Room(tuple(words[1:]))
-    if verb in watchcommands.VERBS:  # issue 11
+    if verb in watchcommands.VERBS:
         watch = watchcommands.parse_watch(verb, words[1:])
         return Usage(watch) if isinstance(watch, str) else watch
     if verb == "verify":

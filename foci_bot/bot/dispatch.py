@@ -1,6 +1,6 @@
 """What the bot does with one command, independent of nio.
 
-The Matrix adapter (``matrix.py``) turns events into :class:`~foci_bot.bot.incoming.Incoming`
+The Matrix adapter (``matrix/``) turns events into :class:`~foci_bot.bot.incoming.Incoming`
 values and sends event contents through the :class:`~foci_bot.bot.replier.Messenger` it
 implements; everything here is plain asyncio over the shared engine
 (:class:`~foci_bot.engine.discover.Checker`), the store and the pure ``commands`` module.
@@ -32,7 +32,7 @@ from foci_bot.servername import parse_server_name
 log = logging.getLogger("foci_bot.bot.dispatch")
 
 CHECKING = "Checking {what}…"
-WatchHandler = Callable[[Incoming, watchcommands.WatchCommand], Awaitable[str]]  # issue 11
+WatchHandler = Callable[[Incoming, watchcommands.WatchCommand], Awaitable[str]]
 
 
 class Dispatcher:
@@ -55,7 +55,7 @@ class Dispatcher:
         self.clock = clock
         self._in_flight: set[str] = set()
         self.room = RoomCommand(config, self.replier, rooms)
-        # Watch mode (issue 11): bot/watch_command.py, bound to the running Watcher; the metrics.
+        # Watch mode: bot/watch_command.py, bound to the running Watcher; the metrics.
         self.watch_handler: WatchHandler | None = None
         self.metrics: Metrics | None = None
 
@@ -168,7 +168,7 @@ class Dispatcher:
         await self.room.handle(msg, command, self.checker)
 
     async def on_watch_command(self, msg: Incoming, command: watchcommands.WatchCommand) -> str:
-        """``watch``/``unwatch``/``watching``/``history`` (issue 11); the room's own call readiness
+        """``watch``/``unwatch``/``watching``/``history``; the room's own call readiness
         follows the room check's ``room_allowed_users``."""
         if watchcommands.mentions_room(command) and not self.room_allowed.allows(msg.sender):
             log.info("refusing a room watch command from %s: not in room_allowed_users", msg.sender)

@@ -1,4 +1,4 @@
-"""Prometheus metrics for the admins' monitoring (issue 11), served by ``prometheus-client``.
+"""Prometheus metrics for the admins' monitoring, served by ``prometheus-client``.
 
 Off unless ``[metrics] listen`` is set; then a small HTTP server (the library's own, in a
 thread) serves the text format on ``/metrics``. Its own registry holds only the metrics below,

@@ -1,4 +1,4 @@
-"""The watch scheduler (issue 11): checks each watched target on its own jittered clock, confirms
+"""The watch scheduler: checks each watched target on its own jittered clock, confirms
 changes, and sends each room's alerts through one rate-limited sender per room.
 
 Plain asyncio over the engine and :class:`~foci_bot.bot.watchstore.WatchStore`; the decisions

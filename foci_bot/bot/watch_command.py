@@ -1,4 +1,4 @@
-"""``watch``, ``unwatch``, ``watching`` and ``history`` in chat (issue 11).
+"""``watch``, ``unwatch``, ``watching`` and ``history`` in chat.
 
 Wired in as the dispatcher's ``watch_handler`` (``Dispatcher.on_watch_command`` checks
 ``room_allowed_users`` first for commands about the room itself). A new watch is checked at

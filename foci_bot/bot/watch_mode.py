@@ -1,4 +1,4 @@
-"""Watch mode and the metrics, wired into a running bot in one call (issue 11).
+"""Watch mode and the metrics, wired into a running bot in one call.
 
 The Matrix adapter calls :meth:`WatchMode.start` once its dispatcher exists and
 :meth:`WatchMode.stop` when it stops; everything else happens here: the watch store beside the

@@ -1,4 +1,4 @@
-"""The watch commands' grammar (issue 11), pure: ``watch``, ``unwatch``, ``watching``, ``history``.
+"""The watch commands' grammar, pure: ``watch``, ``unwatch``, ``watching``, ``history``.
 
 ``commands.parse_command`` hands the words after one of :data:`VERBS` to :func:`parse_watch`;
 a string result is the reason for a usage answer.

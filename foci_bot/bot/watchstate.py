@@ -1,4 +1,4 @@
-"""Watch decisions (issue 11), pure: what a check showed, whether it changed, when to announce.
+"""Watch decisions, pure: what a check showed, whether it changed, when to announce.
 
 A watched target's verdict is boiled down to a :class:`Summary`; two summaries are the *same*
 when their :meth:`Summary.key` is equal (status, the error/warning codes, and for a room how many

@@ -1,4 +1,4 @@
-"""Watches, their state, their history and the alert outbox, in the bot's SQLite file (issue 11).
+"""Watches, their state, their history and the alert outbox, in the bot's SQLite file.
 
 A sibling of :mod:`foci_bot.bot.store` with its own connection to the same file (WAL mode lets
 both write). When the bot leaves a room, ``Store.forget_room`` deletes the room's ``joined`` row
