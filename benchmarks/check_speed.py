@@ -31,7 +31,7 @@ def sequential_ms(reports: list[ServerReport]) -> float:
     probed: set[str] = set()
     for report in reports:
         obs = report.facts
-        for key in ("wellknown", "versions", "transports_unstable", "transports_v1"):
+        for key in ("wellknown", "versions", "transports_unstable", "transports_preflight"):
             fetch = obs.get(key)
             if isinstance(fetch, dict):
                 total += float(fetch["elapsed_ms"])

@@ -1,4 +1,4 @@
-"""User text -> ServerName, following the spec grammar (domain.md §2, spec appendix).
+"""User text -> ServerName, following the spec grammar (spec appendix "Server name").
 
 Accepted: ``example.org``, ``example.org:8448``, ``1.2.3.4``, ``[2001:db8::1]:8448``,
 ``@alice:example.org`` (split at the *first* colon), ``#room:example.org``,

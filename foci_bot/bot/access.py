@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 
 def _split(user_id: str) -> tuple[str, str]:
-    # User IDs split at the FIRST colon: the server part may carry a port (domain.md §2).
+    # User IDs split at the FIRST colon: the server part may carry a port (spec appendix "Server name").
     localpart, _, server = user_id.removeprefix("@").partition(":")
     return localpart, server
 

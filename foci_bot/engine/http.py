@@ -136,12 +136,21 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         body_cap: int = DEFAULT_BODY_CAP,
         https_only: bool = False,
+        follow_redirects: bool = True,
+        data: bytes | None = None,
     ) -> Fetch:
-        """One request with redirects followed by hand; never raises for network faults."""
+        """One request with redirects followed by hand; never raises for network faults.
+
+        ``follow_redirects=False`` returns a 3xx as the answer: a browser fails a redirected CORS
+        preflight, and a 301/302 turns a POST into a GET, so probes that replay those requests
+        must see the redirect itself. An ``Origin`` header becomes ``null`` after a cross-origin
+        hop, as the Fetch standard's "tainted origin" says, so CORS is judged as a browser would.
+        """
         started = time.monotonic()
         hops: list[Hop] = []
         seen: set[str] = set()
         current = url
+        origin = _header(headers, "origin")
         try:
             async with self._semaphore, asyncio.timeout(self.options.timeout):
                 while True:
@@ -149,10 +158,12 @@ class HttpClient:
                     if problem is not None:
                         return _fail(url, method, hops, problem, current, started)
                     seen.add(current)
-                    status, resp_headers, body = await self._one(current, method, headers, body_cap)
+                    status, resp_headers, body = await self._one(current, method, headers, body_cap, data)
                     location = resp_headers.get("location")
-                    if status in (301, 302, 303, 307, 308) and location:
-                        hops.append(Hop(current, status, resp_headers.get("access-control-allow-origin")))
+                    if status in (301, 302, 303, 307, 308) and location and follow_redirects:
+                        hops.append(
+                            Hop(current, status, resp_headers.get("access-control-allow-origin"), origin)
+                        )
                         nxt = urljoin(current, location)
                         if nxt in seen:
                             return _fail(url, method, hops, (FetchError.REDIRECT_LOOP, nxt), nxt, started)
@@ -166,6 +177,10 @@ class HttpClient:
                             headers = {
                                 k: v for k, v in (headers or {}).items() if k.lower() != "authorization"
                             }
+                            if origin is not None:
+                                origin = "null"
+                                headers = {k: v for k, v in headers.items() if k.lower() != "origin"}
+                                headers["Origin"] = origin
                         current = nxt
                         continue
                     return Fetch(
@@ -177,6 +192,7 @@ class HttpClient:
                         final_url=current,
                         hops=tuple(hops),
                         elapsed_ms=_ms(started),
+                        origin=origin,
                     )
         except _TooLarge as exc:
             return _fail(url, method, hops, (FetchError.TOO_LARGE, str(exc)), current, started)
@@ -199,18 +215,21 @@ class HttpClient:
             return _fail(url, method, hops, (FetchError.PROTOCOL, _short(exc)), current, started)
 
     async def _one(
-        self, url: str, method: str, headers: Mapping[str, str] | None, cap: int
+        self, url: str, method: str, headers: Mapping[str, str] | None, cap: int, data: bytes | None
     ) -> tuple[int, dict[str, str], bytes]:
         assert self._session is not None, "use HttpClient as an async context manager"
         async with self._session.request(
             method,
             url,
             headers=dict(headers or {}),
+            data=data,
             allow_redirects=False,
             max_line_size=8190,
             max_field_size=8190,
         ) as resp:
-            kept = {k: resp.headers[k][:512] for k in _KEPT_HEADERS if k in resp.headers}
+            # Repeated headers are joined, as browsers see them: two `Access-Control-Allow-Origin`
+            # values become one invalid value.
+            kept = {k: ", ".join(resp.headers.getall(k))[:512] for k in _KEPT_HEADERS if k in resp.headers}
             declared = resp.content_length
             if declared is not None and declared > cap:
                 raise _TooLarge(f"body of {declared} bytes, over the {cap}-byte limit")
@@ -224,6 +243,10 @@ class HttpClient:
 
 class _TooLarge(Exception):
     pass
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    return next((v for k, v in (headers or {}).items() if k.lower() == name), None)
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:

@@ -58,7 +58,11 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
     tally = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n and s != "info")
     url = quote(report.transport_url) if report.transport_url else ""
     unreachable = any(f.code == "server-unreachable" for f in report.findings)
-    line = "Unreachable: nothing answered, so calls could not be judged" if unreachable else _TRANSPORT_LINE[report.transport]
+    line = (
+        "Unreachable: nothing answered, so calls could not be judged"
+        if unreachable
+        else _TRANSPORT_LINE[report.transport]
+    )
     lines = [
         f"{heading} {ICON[report.status]} {quote(report.server)}: {report.status}"
         + (f" ({tally})" if tally else ""),
@@ -73,7 +77,7 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
     if report.foci:
         for focus in report.foci:
             url_text = quote(focus.livekit_service_url) if focus.livekit_service_url else "no URL"
-            health = report.probes.get((focus.livekit_service_url or "").rstrip("/"))
+            health = report.probes.get(focus.livekit_service_url or "")
             kind = quote(focus.type, 40) if focus.type else "no type"
             lines.append(
                 f"- {quote(focus.source)}[{focus.index}] {kind} {url_text}"
@@ -157,7 +161,7 @@ def server_json(report: ServerReport) -> dict[str, Any]:
                 "livekit_service_url": f.livekit_service_url,
                 "source": f.source,
                 "index": f.index,
-                "health": report.probes.get((f.livekit_service_url or "").rstrip("/")),
+                "health": report.probes.get(f.livekit_service_url or ""),
             }
             for f in report.foci
         ],

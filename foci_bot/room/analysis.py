@@ -1,4 +1,4 @@
-"""Pure room analysis: members by server, permission to join a call, calls in progress (domain.md §4).
+"""Pure room analysis: members by server, permission to join a call, calls in progress.
 
 Input is a :class:`~foci_bot.room.snapshot.RoomSnapshot` (plus, for the verdict, the servers'
 reports); nothing here does I/O. Everything read from events is treated as hostile: wrong types
@@ -15,6 +15,7 @@ from foci_bot.model import ServerReport
 from foci_bot.room.calls import CALL_MEMBER, OLDEST, CallState, call_state, user_server
 from foci_bot.room.snapshot import RoomSnapshot
 from foci_bot.room.verdict import Verdict, verdict
+from foci_bot.urls import http_url
 
 __all__ = [
     "CALL_MEMBER",
@@ -83,7 +84,7 @@ def _level(value: object) -> int | None:
 
 
 def _privileged_creators(version: str) -> bool:
-    """Room version 12 (and its MSC4289 preview) makes creators unlimited (domain.md §4)."""
+    """Room version 12 (and its MSC4289 preview) makes creators unlimited (MSC4289)."""
     if version == "org.matrix.hydra.11":
         return True
     return version.isdigit() and int(version) >= 12
@@ -202,7 +203,7 @@ def analyse_room(
     if oldest is not None and oldest.focus_url is not None:
         known = dict(focus_health or {})
         for report in reports.values():
-            known.update(report.probes)
+            known.update({http_url(url) or url: state for url, state in report.probes.items()})
         health = known.get(oldest.focus_url, "unknown")
     return RoomReport(
         snapshot.room_id, snapshot.name, members, permission(snapshot, joined), call, health,

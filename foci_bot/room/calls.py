@@ -1,4 +1,4 @@
-"""Call memberships in a room's state (domain.md §4): who is in a call, in which mode, on which focus.
+"""Call memberships in a room's state (MSC3401 state events, as matrix-js-sdk `CallMembership` reads them): who is in a call, in which mode, on which focus.
 
 Legacy and compatibility modes keep membership in ``org.matrix.msc3401.call.member`` state events.
 Contents are read defensively: wrong types and missing fields are reported per membership and
@@ -15,7 +15,7 @@ from foci_bot.servername import TargetError, parse_server_name
 from foci_bot.urls import http_url
 
 CALL_MEMBER = "org.matrix.msc3401.call.member"
-DEFAULT_EXPIRES_MS = 4 * 3600 * 1000  # domain.md §4: expires defaults to 4 h
+DEFAULT_EXPIRES_MS = 4 * 3600 * 1000  # matrix-js-sdk `DEFAULT_EXPIRE_DURATION`: 4 h
 OLDEST, MULTI = "oldest_membership", "multi_sfu"
 
 

@@ -1,4 +1,4 @@
-"""Who can speak in a multi-SFU call, and which shared backend to suggest (domain.md §3, §4).
+"""Who can speak in a multi-SFU call, and which shared backend to suggest (element-call `docs/matrix_rtc_modes.md`; lk-jwt-service PR #222).
 
 Pure: member counts per server plus each server's :class:`ServerReport` in, a :class:`Verdict`
 out. Used by the room check (members from the room) and by ``compare`` (counts typed in).
@@ -6,7 +6,7 @@ out. Used by the room check (members from the room) and by ``compare`` (counts t
 Counting rules (docs/room.md):
 
 - ``can_speak``: members whose *own* server's transport is ``working`` (multi-SFU: everyone
-  publishes through their own server's focus, domain.md §4).
+  publishes through their own server's focus: element-call `docs/matrix_rtc_modes.md`).
 - ``listen_only``: members whose server's transport is ``none`` or ``broken``
   (lk-jwt-service#238: they can subscribe to others but cannot publish).
 - ``unknown``: members whose server's transport cannot be judged (``unknown``: hidden behind the
@@ -22,13 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from foci_bot.catalogue import finding
-from foci_bot.model import KEY_MSC4143, TRANSPORTS_UNSTABLE, TRANSPORTS_V1, UNKNOWN, ServerReport
+from foci_bot.model import KEY_MSC4143, TRANSPORTS_UNSTABLE, UNKNOWN, ServerReport
 from foci_bot.urls import http_url
 
 CAN_SPEAK, LISTEN_ONLY = "can-speak", "listen-only"
-# Only sources some current client reads (domain.md §1): the endpoint, then the msc4143 key.
+# Only sources some current client reads (see `foci_bot/checks/clients.py`): the endpoint, then the msc4143 key.
 # `m.rtc_foci` (Element X only) and the MSC4158 key (no client) don't make a focus serve a server.
-_SOURCE_ORDER = (TRANSPORTS_UNSTABLE, TRANSPORTS_V1, KEY_MSC4143)
+_SOURCE_ORDER = (TRANSPORTS_UNSTABLE, KEY_MSC4143)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,8 @@ def preference(report: ServerReport) -> list[str]:
     read = [f for f in report.foci if f.source in rank]
     for focus in sorted(read, key=lambda f: (rank[f.source], f.index)):
         url = http_url(focus.livekit_service_url) if focus.usable else None
-        if url and report.probes.get(url) == "healthy":
+        # Probes are keyed by the URL exactly as advertised (clients concatenate routes to it).
+        if url and report.probes.get(focus.livekit_service_url or "") == "healthy":
             ordered.append(url)
     return [u for u in dict.fromkeys(ordered) if u]
 

@@ -141,7 +141,7 @@ def respond(spec: Mapping[str, Any]) -> web.Response:
 
 
 def lk_jwt_routes(prefix: str = "/livekit/jwt", *, mode: str = "healthy") -> dict[str, Route]:
-    """lk-jwt-service as it answers credential-free probes (domain.md §3).
+    """lk-jwt-service as it answers credential-free probes (element-hq/lk-jwt-service `main.go`).
 
     ``mode``: healthy | outdated (no /get_token) | no-cors (preflight without CORS) |
     prefix-not-stripped (everything 404) | down (502 from the proxy) | not-jwt (a web page).
