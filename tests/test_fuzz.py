@@ -16,7 +16,22 @@ from foci_bot.render.server import check_json, check_markdown, sections_html, se
 from foci_bot.room.analysis import analyse_room
 from foci_bot.room.snapshot import RoomSnapshot, StateEvent
 
-VALUES: list[Any] = [None, True, 0, -1, 1.5, "", "x", "https://a.test/x", "wss://a", "http://[", "@room", "<b>", [], {}]
+VALUES: list[Any] = [
+    None,
+    True,
+    0,
+    -1,
+    1.5,
+    "",
+    "x",
+    "https://a.test/x",
+    "wss://a",
+    "http://[",
+    "@room",
+    "<b>",
+    [],
+    {},
+]
 KEYS = ["m.homeserver", "base_url", "type", "livekit_service_url", "org.matrix.msc4143.rtc_foci", "m.rtc_foci",
         "org.matrix.msc4158.rtc_foci", "rtc_transports", "m.identity_server", "errcode", "versions",
         "unstable_features", "expires", "created_ts", "focus_active", "foci_preferred", "focus_selection",
@@ -61,7 +76,13 @@ def test_server_analysis_never_raises(seed: int) -> None:
 def test_room_analysis_never_raises(seed: int) -> None:
     """Random room state (power levels, members, call memberships, slots) never crashes the room check."""
     rng = random.Random(seed)
-    types = ["m.room.create", "m.room.power_levels", "m.room.member", "org.matrix.msc3401.call.member", "org.matrix.msc4143.rtc.slot"]
+    types = [
+        "m.room.create",
+        "m.room.power_levels",
+        "m.room.member",
+        "org.matrix.msc3401.call.member",
+        "org.matrix.msc4143.rtc.slot",
+    ]
     for _ in range(120):
         state = []
         for _ in range(rng.randint(0, 12)):
@@ -70,7 +91,9 @@ def test_room_analysis_never_raises(seed: int) -> None:
             kind = rng.choice(types)
             if kind == "m.room.member" and rng.random() < 0.7:
                 content = {"membership": rng.choice(["join", "invite", "leave", 3])}
-            state.append(StateEvent(kind, rng.choice(USERS), rng.choice(USERS), content, rng.choice([0, -5, 10**15])))
+            state.append(
+                StateEvent(kind, rng.choice(USERS), rng.choice(USERS), content, rng.choice([0, -5, 10**15]))
+            )
         report = analyse_room(RoomSnapshot("!r:a.test", tuple(state), 1_800_000_000_000), {})
         sections = room_sections(report)
         assert "@room" not in sections_html(sections)

@@ -33,6 +33,7 @@ class WellKnown:
     cors: bool  # a browser may read it: CORS passes on the answer and on every redirect hop
     findings: tuple[Finding, ...]
     bom: bool = False  # starts with a UTF-8 BOM: browsers skip it, serde_json (ruma) does not
+    cors_why: str = ""  # why a browser may not read it, in words
 
 
 def read_wellknown(fetch: Fetch) -> WellKnown:
@@ -40,10 +41,15 @@ def read_wellknown(fetch: Fetch) -> WellKnown:
     findings: list[Finding] = []
     what = "Client well-known"
     hops_ok = True
+    why = ""
     for hop in fetch.hops:
         state = cors_rules.of_hop(hop)
         if state != "ok":
             hops_ok = False
+            why = (
+                why
+                or f"the {hop.status} redirect from {quote(hop.url)} has {cors_rules.explain(hop.cors, state)}"
+            )
             findings.append(
                 finding(
                     "wellknown-redirect-no-cors",
@@ -75,6 +81,8 @@ def read_wellknown(fetch: Fetch) -> WellKnown:
         return WellKnown(FAIL_PROMPT, None, None, False, tuple(findings))
     cors_state = cors_rules.of_fetch(fetch)
     cors = cors_state == "ok" and hops_ok
+    if cors_state != "ok" and not why:
+        why = f"the answer has {cors_rules.explain(fetch.header('access-control-allow-origin'), cors_state)}"
     if fetch.status == 404:
         findings.append(finding("wellknown-not-found", f"{what} at {quote(fetch.url)} answers 404."))
         return WellKnown(IGNORE, None, None, cors, tuple(findings))
@@ -110,26 +118,26 @@ def read_wellknown(fetch: Fetch) -> WellKnown:
     except JsonProblem as problem:
         code = "wellknown-too-large" if problem.kind == "too-deep" else "wellknown-invalid-json"
         findings.append(finding(code, f"{what}: {quote(problem)}."))
-        return WellKnown(FAIL_PROMPT, None, None, cors, tuple(findings), bom)
+        return WellKnown(FAIL_PROMPT, None, None, cors, tuple(findings), bom, why)
     if not isinstance(content, dict):
         findings.append(
             finding("wellknown-invalid-json", f"{what} is JSON but not an object ({type(content).__name__}).")
         )
-        return WellKnown(FAIL_PROMPT, None, None, cors, tuple(findings), bom)
+        return WellKnown(FAIL_PROMPT, None, None, cors, tuple(findings), bom, why)
     findings.extend(_key_naming(content))
     homeserver = content.get("m.homeserver")
     raw_base = homeserver.get("base_url") if isinstance(homeserver, dict) else None
     if raw_base is None or raw_base == "" or raw_base is False or raw_base == 0:
         # js-sdk: a missing or falsy base_url is FAIL_PROMPT.
         findings.append(finding("wellknown-no-base-url", f"{what} has no `m.homeserver.base_url`."))
-        return WellKnown(FAIL_PROMPT, content, None, cors, tuple(findings), bom)
+        return WellKnown(FAIL_PROMPT, content, None, cors, tuple(findings), bom, why)
     base_url = browser_url(raw_base)
     if base_url is None:
         shown = quote(raw_base) if isinstance(raw_base, str) else f"a {type(raw_base).__name__}"
         findings.append(
             finding("base-url-invalid", f"`m.homeserver.base_url` is not an http(s) URL: {shown}.")
         )
-        return WellKnown(FAIL_ERROR, content, None, cors, tuple(findings), bom)
+        return WellKnown(FAIL_ERROR, content, None, cors, tuple(findings), bom, why)
     strict = http_url(raw_base)
     if strict is None:
         findings.append(
@@ -146,7 +154,7 @@ def read_wellknown(fetch: Fetch) -> WellKnown:
         findings.append(
             finding("wellknown-identity-server-invalid", "`m.identity_server` has no valid `base_url`.")
         )
-    return WellKnown(OK, content, base_url, cors, tuple(findings), bom)
+    return WellKnown(OK, content, base_url, cors, tuple(findings), bom, why)
 
 
 def _key_naming(content: Mapping[str, object]) -> list[Finding]:

@@ -167,6 +167,8 @@ def server_json(report: ServerReport) -> dict[str, Any]:
         ],
         "clients": {v.client: v.url for v in report.clients},
         "client_reasons": {v.client: v.reason for v in report.clients},
+        "client_rules": {v.client: v.rule for v in report.clients},
+        "client_errors": {v.client: v.error for v in report.clients},
         "findings": [
             {"code": f.code, "severity": f.severity, "message": f.message, "hint": f.hint}
             for f in report.findings

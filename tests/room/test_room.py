@@ -147,7 +147,9 @@ def test_odd_power_levels_never_crash(value: Any) -> None:
     state = (
         StateEvent("m.room.create", "", "@a:a.test", {"room_version": "10"}),
         StateEvent("m.room.member", "@a:a.test", "@a:a.test", {"membership": "join"}),
-        StateEvent("m.room.power_levels", "", "@a:a.test", {"users": {"@a:a.test": value}, "users_default": value}),
+        StateEvent(
+            "m.room.power_levels", "", "@a:a.test", {"users": {"@a:a.test": value}, "users_default": value}
+        ),
     )
     result = permission(RoomSnapshot("!r:a.test", state, 0), ["@a:a.test"])
     assert result.required == 50
