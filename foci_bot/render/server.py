@@ -24,12 +24,14 @@ _TRANSPORT_LINE = {
     "none": "Calls fail: no call backend, users get MISSING_MATRIX_RTC_TRANSPORT",
     "unknown": "Unknown: the call backend is behind the authenticated transports endpoint and no focus is published to go by",
 }
+_UNREACHABLE = "Unknown: nothing answered, so what clients use could not be seen"
 _ENDPOINT_STATE = {
     "listed": "lists transports without a token",
-    "empty": "answers an empty list",
+    "empty": "answers no transports (`{}` or an empty list)",
     "auth": "implemented, needs a token (401)",
     "missing": "not implemented (404 `M_UNRECOGNIZED`)",
-    "not-found": "plain 404",
+    "not-found": "404 with another errcode than `M_UNRECOGNIZED`",
+    "proxy-404": "404 that is not Matrix JSON (a proxy's page)",
     "invalid": "answers something that is not a transports list",
     "error": "failed",
     "not-checked": "not checked",
@@ -72,7 +74,9 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
         "**What each client uses**",
         "",
     ]
-    lines += [f"- {CLIENT_LABELS[v.client]}: {_answer(v.url)}, {v.reason}" for v in report.clients]
+    for v in report.clients:
+        error = f" ({v.error})" if v.error else ""
+        lines.append(f"- {CLIENT_LABELS[v.client]}: {_answer(v.url)}{error}: {v.reason}")
     lines += ["", "**Advertised**", ""]
     if report.foci:
         for focus in report.foci:
@@ -93,7 +97,8 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
         for f in report.findings:
             lines.append(f"- {ICON[f.severity]} `{f.code}`: {f.message}")
             if f.hint and f.severity != "info":
-                lines.append(f"  *Fix:* {f.hint}")
+                # Four spaces: Python-Markdown nests a list only at four (two would run it on).
+                lines.append(f"    - *Fix:* {f.hint}")
     return "\n".join(lines)
 
 
