@@ -59,7 +59,7 @@ def analyse(obs: Observations) -> ServerReport:
     transports = judge_transports(
         obs.transports_unstable, obs.transports_preflight, obs.transports_authenticated
     )
-    findings.extend(transports.findings)
+    findings.extend(_fold(obs, transports.findings))
     foci: list[Focus] = [f for key_foci in by_key.values() for f in key_foci]
     foci.extend(transports.foci)
     if transports.state == LISTED and by_key.get(KEY_MSC4143):
@@ -143,6 +143,18 @@ def _unreachable_report(obs: Observations) -> ServerReport:
         transport_url=None,
         facts=facts(obs),
     )
+
+
+def _fold(obs: Observations, found: tuple[Finding, ...]) -> list[Finding]:
+    """The endpoint on the assumed base URL fails exactly as the well-known did: one cause, said once."""
+    endpoint = obs.transports_unstable
+    same = (
+        obs.base_url_assumed
+        and endpoint is not None
+        and endpoint.error is not None
+        and endpoint.error is obs.wellknown.error
+    )
+    return [f for f in found if not (same and f.code == "transports-endpoint-error")]
 
 
 def _with_error(verdict: ClientVerdict, health: dict[str, str]) -> ClientVerdict:
