@@ -25,7 +25,7 @@ FOCI_KEYS = (KEY_MSC4143, KEY_STABLE, KEY_MSC4158)
 #: The transports endpoint (MSC4143, now MSC4519), unstable path first: it is the one clients call.
 TRANSPORTS_UNSTABLE = "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports"
 
-#: Client families, in the order reports list them (issue #2, "What each client will do").
+#: Client families, in the order reports list them (README, "What it checks").
 CLIENTS = ("element-call", "element-web", "element-x", "element-call-legacy")
 CLIENT_LABELS: Mapping[str, str] = {
     "element-call": "Element Call ≥ 0.24",
@@ -124,7 +124,7 @@ class Focus:
 
     @property
     def usable(self) -> bool:
-        """What matrix-js-sdk accepts: type ``livekit`` with a string URL (`isLivekitTransportConfig` also takes other values)."""
+        """What matrix-js-sdk accepts: type ``livekit`` with a string URL (matrix-js-sdk ``isLivekitTransportConfig``)."""
         return self.type == "livekit" and isinstance(self.livekit_service_url, str)
 
 

@@ -15,7 +15,7 @@ import signal
 import sys
 
 from foci_bot.bot.store import Store
-from foci_bot.cli.main import load_config_arg
+from foci_bot.cli.options import load_config_arg
 from foci_bot.config import Config
 
 log = logging.getLogger("foci_bot")
@@ -89,7 +89,12 @@ async def run_bot(config: Config) -> int:
         store.close()
 
 
-def run_command(args: argparse.Namespace) -> int:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser("run", help="run the Matrix bot")
+    run.add_argument("--config", required=True, help="config.toml (see config.sample.toml)")
+
+
+def run(args: argparse.Namespace) -> int:
     config = load_config_arg(args.config)
     setup_logging(config.bot.log_level)
     log.info("starting as %s on %s", config.matrix.user_id, config.matrix.homeserver)

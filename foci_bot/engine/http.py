@@ -24,6 +24,9 @@ from foci_bot.addrguard import ConnectTo, blocked_reason
 from foci_bot.model import Fetch, FetchError, Hop
 
 MAX_REDIRECTS = 5
+#: What a failed request can raise, here or in a library over aiohttp (matrix-nio): the Matrix
+#: adapter catches these so that nobody else needs to import aiohttp.
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, OSError, aiohttp.ClientError)
 DEFAULT_BODY_CAP = 64 * 1024
 _KEPT_HEADERS = (
     "content-type",
