@@ -84,3 +84,18 @@ def browser_url(value: object) -> str | None:
     path = quote(path, safe="/%:@!$&'()*+,;=-._~")
     url = f"{scheme}://{host}{shown_port}{path}"
     return url[:-1] if url.endswith("/") else url
+
+
+# ``scheme://user:password@`` up to the last "@" before the path: what a URL's userinfo covers,
+# generously, as browsers also read ``https:user:pass@host`` and ``https:\\user:pass@host`` (WHATWG
+# URL standard); a backslash or a second "@" only makes more of it hidden, never less.
+_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.\-]*:)?[/\\]*)[^/?#]*@")
+
+
+def without_credentials(text: str) -> str:
+    """``text`` with a URL's ``user:password@`` shown as ``***@``: safe to print, never probed."""
+    return _USERINFO.sub(r"\1***@", text)
+
+
+def has_credentials(text: str) -> bool:
+    return _USERINFO.match(text) is not None

@@ -42,7 +42,7 @@ MODULES = _modules()
 
 def _imports(name: str, path: Path) -> set[str]:
     """Every module this one imports, at any depth in the file (lazy imports count too)."""
-    out = set()
+    out: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             out.update(alias.name for alias in node.names)

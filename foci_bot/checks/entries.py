@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from foci_bot.urls import has_credentials, without_credentials
+
 PickKind = Literal["url", "none", "throws", "not-a-string"]
 
 
@@ -27,6 +29,11 @@ class Pick:
     url: str | None = None
     index: int | None = None
     why: str = ""
+
+    def __post_init__(self) -> None:
+        # A password in a URL is never kept: every later use (clients, JSON, probes) sees ***@.
+        if self.url is not None and has_credentials(self.url):
+            object.__setattr__(self, "url", without_credentials(self.url))
 
 
 def js_find(entries: Sequence[object]) -> Pick:

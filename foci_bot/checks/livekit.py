@@ -15,6 +15,7 @@ from foci_bot.checks.fetchfail import describe, failure_finding
 from foci_bot.jsonsafe import JsonProblem, decode
 from foci_bot.model import Fetch, FetchError, Finding, ProbeResult
 from foci_bot.text import quote
+from foci_bot.urls import without_credentials
 
 HEALTHY, BROKEN, UNREACHABLE, BLOCKED = "healthy", "broken", "unreachable", "blocked"
 PROBE_ORIGIN = cors_rules.PROBE_ORIGIN
@@ -39,7 +40,8 @@ def reaches_service(fetch: Fetch) -> bool:
 
 def _redirect(fetch: Fetch) -> str | None:
     if fetch.error is None and fetch.status is not None and 300 <= fetch.status < 400:
-        return f"{fetch.status} to {quote(fetch.header('location') or 'nowhere')}"
+        # A Location may carry user:pass@; it is shown masked, never followed.
+        return f"{fetch.status} to {quote(without_credentials(fetch.header('location') or 'nowhere'))}"
     return None
 
 

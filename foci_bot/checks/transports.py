@@ -16,6 +16,7 @@ from foci_bot.checks.foci import foci_list
 from foci_bot.jsonsafe import JsonProblem, decode
 from foci_bot.model import TRANSPORTS_UNSTABLE, Fetch, Finding, Focus
 from foci_bot.text import quote
+from foci_bot.urls import without_credentials
 
 EndpointState = Literal[
     "listed", "empty", "auth", "missing", "not-found", "proxy-404", "invalid", "error", "not-checked"
@@ -132,7 +133,7 @@ def _browser(fetch: Fetch | None, preflight: Fetch | None) -> tuple[bool, str]:
             return False, f"the CORS preflight failed: {describe(preflight)}"
         status = preflight.status or 0
         if 300 <= status < 400:
-            target = quote(preflight.header("location") or "nowhere")
+            target = quote(without_credentials(preflight.header("location") or "nowhere"))
             return False, f"the CORS preflight is redirected ({status} to {target}), which browsers refuse"
         if not 200 <= status < 300:
             return False, f"the CORS preflight answers HTTP {status}"

@@ -13,7 +13,7 @@ from foci_bot.checks.fetchfail import failure_finding
 from foci_bot.jsonsafe import JsonProblem, decode
 from foci_bot.model import FOCI_KEYS, Fetch, FetchError, Finding
 from foci_bot.text import quote
-from foci_bot.urls import browser_url, http_url
+from foci_bot.urls import browser_url, has_credentials, http_url, without_credentials
 
 IGNORE, FAIL_PROMPT, FAIL_ERROR, OK = "IGNORE", "FAIL_PROMPT", "FAIL_ERROR", "OK"
 _JAVA_KEY = re.compile(r"[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+", re.IGNORECASE)
@@ -131,6 +131,13 @@ def read_wellknown(fetch: Fetch) -> WellKnown:
         # js-sdk: a missing or falsy base_url is FAIL_PROMPT.
         findings.append(finding("wellknown-no-base-url", f"{what} has no `m.homeserver.base_url`."))
         return WellKnown(FAIL_PROMPT, content, None, cors, tuple(findings), bom, why)
+    if isinstance(raw_base, str) and has_credentials(raw_base):
+        # js-sdk would drop the userinfo; foci-bot refuses it so that no password is ever sent or shown.
+        shown = quote(without_credentials(raw_base))
+        findings.append(
+            finding("base-url-invalid", f"`m.homeserver.base_url` carries a user name and password: {shown}.")
+        )
+        return WellKnown(FAIL_ERROR, content, None, cors, tuple(findings), bom, why)
     base_url = browser_url(raw_base)
     if base_url is None:
         shown = quote(raw_base) if isinstance(raw_base, str) else f"a {type(raw_base).__name__}"

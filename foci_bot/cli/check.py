@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from collections.abc import Sequence
 
 from foci_bot.cli.options import add_network_flags, checks_settings, exit_status, parse_targets
@@ -14,6 +13,7 @@ from foci_bot.engine.http import HttpClient
 from foci_bot.engine.setup import http_options
 from foci_bot.model import ServerName, ServerReport
 from foci_bot.render.server import check_json, check_markdown
+from foci_bot.text import json_text
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     servers = parse_targets(args.targets)
     reports = asyncio.run(run_check(servers, checks_settings(args)))
     if args.json:
-        print(json.dumps(check_json(reports), indent=2, ensure_ascii=False))
+        print(json_text(check_json(reports)))
     else:
         print(check_markdown(reports), end="")
     return exit_status(reports)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 
 from foci_bot.cli.options import UsageError, add_network_flags, checks_settings, exit_status, parse_targets
 from foci_bot.config import ChecksConfig
@@ -17,6 +16,7 @@ from foci_bot.render.room import compare_sections
 from foci_bot.render.room_json import compare_json
 from foci_bot.render.server import sections_markdown
 from foci_bot.room.verdict import Verdict, verdict
+from foci_bot.text import json_text
 
 MAX_MEMBERS = 10_000_000
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     servers, counts = parse_counted(list(args.targets))
     result = asyncio.run(run_compare(servers, counts, checks_settings(args)))
     if args.json:
-        print(json.dumps(compare_json(result), indent=2, ensure_ascii=False))
+        print(json_text(compare_json(result)))
     else:
         print(sections_markdown(compare_sections(result, budget=None)), end="")
     return exit_status([g.report for g in result.groups])

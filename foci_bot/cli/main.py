@@ -2,7 +2,8 @@
 
 Exit status: 0 when no server has an error finding, 1 when one does, 2 for usage errors.
 Each command is a module with ``register(subparsers)`` and ``run(args)``; this module only
-builds the parser from them and turns a :class:`~foci_bot.cli.options.UsageError` into status 2.
+builds the parser from them and turns a :class:`~foci_bot.cli.options.UsageError` (or a store
+that cannot be opened, :class:`~foci_bot.bot.store.StoreError`) into status 2.
 Nothing imports it but the ``foci-bot`` entry point and ``python -m foci_bot``.
 """
 
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from foci_bot import __version__
+from foci_bot.bot.store import StoreError
 from foci_bot.cli import check, compare, room, run
 from foci_bot.cli.options import EXIT_USAGE, Parser, UsageError
 
@@ -40,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         return COMMANDS[args.command](args)
-    except UsageError as exc:
+    except (UsageError, StoreError) as exc:
         print(f"foci-bot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

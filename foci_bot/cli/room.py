@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 
 from foci_bot.bot.incoming import SnapshotError
@@ -23,6 +22,7 @@ from foci_bot.render.room import room_sections
 from foci_bot.render.room_json import room_json
 from foci_bot.render.server import sections_markdown
 from foci_bot.room.analysis import RoomReport
+from foci_bot.text import json_text
 
 
 class RoomError(Exception):
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"foci-bot: {exc}", file=sys.stderr)
         return EXIT_FINDINGS
     if args.json:
-        print(json.dumps(room_json(report), indent=2, ensure_ascii=False))
+        print(json_text(room_json(report)))
     else:
         print(sections_markdown(room_sections(report, budget=None)), end="")
     errors = any(g.report.status == "error" for g in report.verdict.groups)

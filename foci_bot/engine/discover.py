@@ -146,6 +146,8 @@ class Checker:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         state.authenticated = token is not None
+        # Only this read, at the URL the operator configured, may reach a private address.
+        own = configured is not None
         # Browsers send the user's token, so they preflight first (and never through a redirect).
         preflight_headers = {
             "Origin": PROBE_ORIGIN,
@@ -154,9 +156,14 @@ class Checker:
         }
         url = base + TRANSPORTS_UNSTABLE
         answer, preflight = await asyncio.gather(
-            self.http.fetch(url, headers=headers),
+            self.http.fetch(url, headers=headers, own_server=own),
             self.http.fetch(
-                url, method="OPTIONS", headers=preflight_headers, follow_redirects=False, body_cap=PROBE_CAP
+                url,
+                method="OPTIONS",
+                headers=preflight_headers,
+                follow_redirects=False,
+                body_cap=PROBE_CAP,
+                own_server=own,
             ),
         )
         state.transports_unstable, state.transports_preflight = answer, preflight

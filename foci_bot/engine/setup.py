@@ -5,10 +5,9 @@ from __future__ import annotations
 from foci_bot.config import ChecksConfig, Config
 from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
-from foci_bot.urls import hostport
 
 
-def http_options(checks: ChecksConfig, trusted: frozenset[tuple[str, int]] = frozenset()) -> HttpOptions:
+def http_options(checks: ChecksConfig) -> HttpOptions:
     """The ``[checks]`` settings (or the CLI's network flags, which give the same settings)."""
     return HttpOptions(
         timeout=checks.timeout,
@@ -17,14 +16,14 @@ def http_options(checks: ChecksConfig, trusted: frozenset[tuple[str, int]] = fro
         allowed_addresses=checks.allow_addresses,
         connect_to=checks.connect_to,
         cacert=checks.cacert,
-        trusted=trusted,
     )
 
 
 def bot_http_options(config: Config) -> HttpOptions:
-    """The bot's settings; the configured homeserver is trusted past the address guard."""
-    own = hostport(config.matrix.homeserver)
-    return http_options(config.checks, frozenset({own}) if own else frozenset())
+    """The bot's settings. Its configured homeserver is not exempt from the address guard here:
+    only the bot's own reads of it are, request by request (``fetch(own_server=True)``, see
+    :func:`own_checker`), never a URL that a server's answer named."""
+    return http_options(config.checks)
 
 
 def per_server_deadline(deadline: float) -> float:

@@ -15,7 +15,7 @@ from typing import Any
 import markdown
 
 from foci_bot.model import CLIENT_LABELS, UNKNOWN, ServerReport
-from foci_bot.text import quote
+from foci_bot.text import quote, visible
 
 ICON = {"ok": "✅", "warning": "⚠️", "error": "❌", "info": "ℹ️"}
 _TRANSPORT_LINE = {
@@ -109,14 +109,15 @@ def check_markdown(reports: Sequence[ServerReport]) -> str:
         tally = {s: sum(1 for r in reports if r.status == s) for s in ("ok", "warning", "error")}
         parts.append(f"**{len(reports)} servers:** " + ", ".join(f"{n} {s}" for s, n in tally.items()))
     parts += [server_markdown(r) for r in reports]
-    return "\n\n".join(parts) + "\n"
+    return visible("\n\n".join(parts) + "\n")
 
 
 def sections_markdown(sections: Sequence[Section]) -> str:
     out = []
     for s in sections:
         out.append(f"**{s.summary}**\n\n{s.body}" if s.summary else s.body)
-    return "\n\n".join(out) + "\n"
+    # Every output must encode: remote text that cannot (lone surrogates) shows as U+FFFD.
+    return visible("\n\n".join(out) + "\n")
 
 
 def sections_html(sections: Sequence[Section]) -> str:
@@ -126,7 +127,7 @@ def sections_html(sections: Sequence[Section]) -> str:
         if s.summary:
             body = f"<details><summary>{to_inline_html(s.summary)}</summary>\n{body}\n</details>"
         out.append(body)
-    return "\n".join(out)
+    return visible("\n".join(out))
 
 
 def _converter() -> markdown.Markdown:
