@@ -129,6 +129,16 @@ def judge_probe(probe: ProbeResult) -> tuple[str, list[Finding]]:
         )
     if not moved:
         findings.extend(_preflight(probe.preflight, where))
+    answer_cors = cors_rules.of_fetch(sfu)
+    preflight_failed = any(f.code == "livekit-cors-preflight-failed" for f in findings)
+    if reaches_service(sfu) and answer_cors != "ok" and not preflight_failed:
+        # The browser must also be allowed to read the POST's answer, not only to send it.
+        explained = cors_rules.explain(sfu.header("access-control-allow-origin"), answer_cors)
+        findings.append(
+            finding(
+                "livekit-cors-preflight-failed", f"{where}: the answer to `POST /sfu/get` has {explained}."
+            )
+        )
     broken = any(f.severity == "error" for f in findings)
     return (BROKEN if broken else HEALTHY), findings
 

@@ -149,6 +149,13 @@ def _browser(fetch: Fetch | None, preflight: Fetch | None) -> tuple[bool, str]:
         if "authorization" not in allowed:
             # The `*` wildcard does not cover Authorization (Fetch standard, CORS-preflight fetch).
             return False, "the CORS preflight does not list `Authorization` in `Access-Control-Allow-Headers`"
+    for hop in fetch.hops:
+        hop_state = cors_rules.of_hop(hop)
+        if hop_state != "ok":
+            return (
+                False,
+                f"the {hop.status} redirect from {quote(hop.url)} has {cors_rules.explain(hop.cors, hop_state)}",
+            )
     state = cors_rules.of_fetch(fetch)
     if state != "ok":
         return (
