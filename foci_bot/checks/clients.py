@@ -71,52 +71,62 @@ def _browser_wellknown(
     return _from_pick(client, use(value), step, f"`{KEY_MSC4143}`")
 
 
-def element_call(inputs: Inputs) -> ClientVerdict:
-    c, ep = "element-call", inputs.endpoint
-    config = "its own `config.json` (`livekit.livekit_service_url`), a deployment setting foci-bot cannot see"
+_TOKEN = "the transports endpoint answers only with the user's token"
+
+
+def _browser_endpoint(client: str, inputs: Inputs) -> tuple[ClientVerdict | None, entries.Pick | None]:
+    """A browser asking the endpoint with the user's token and picking with `isLivekitTransportConfig`:
+    the verdict when the endpoint decides, else the failed pick of a listed answer (or None)."""
+    ep = inputs.endpoint
     if ep.state == tp.AUTH and ep.browser:
-        return _v(c, UNKNOWN, "endpoint-token", "the transports endpoint answers only with the user's token")
+        return _v(client, UNKNOWN, "endpoint-token", _TOKEN), None
     if ep.state == tp.LISTED and ep.browser:
         pick = entries.js_find(_endpoint_list(inputs))
         if pick.kind == "url":
-            return _v(c, pick.url, "endpoint", f"entry [{pick.index}] of the transports endpoint")
+            return _v(client, pick.url, "endpoint", f"entry [{pick.index}] of the transports endpoint"), None
+        return None, pick
+    return None, None
+
+
+def _gave_nothing(ep: tp.Transports) -> str:
+    if not ep.browser and ep.state in (tp.LISTED, tp.AUTH, tp.EMPTY):
+        return ep.browser_why
+    return f"the endpoint gives nothing ({ep.state})"
+
+
+def element_call(inputs: Inputs) -> ClientVerdict:
+    c = "element-call"
+    config = "its own `config.json` (`livekit.livekit_service_url`), a deployment setting foci-bot cannot see"
+    decided, pick = _browser_endpoint(c, inputs)
+    if decided is not None:
+        return decided
+    if pick is not None:
         return _v(
             c,
             None,
             f"config-after-{pick.kind}",
             f"the endpoint's list is dropped ({pick.why}); then {config}",
         )
-    why = (
-        ep.browser_why
-        if not ep.browser and ep.state in (tp.LISTED, tp.AUTH, tp.EMPTY)
-        else f"the endpoint gives nothing ({ep.state})"
-    )
-    return _v(c, None, "config", f"{why}; then only {config}")
+    return _v(c, None, "config", f"{_gave_nothing(inputs.endpoint)}; then only {config}")
 
 
 def element_web(inputs: Inputs) -> ClientVerdict:
-    c, ep = "element-web", inputs.endpoint
-    if ep.state == tp.AUTH and ep.browser:
-        return _v(c, UNKNOWN, "endpoint-token", "the transports endpoint answers only with the user's token")
-    if ep.state == tp.LISTED and ep.browser:
-        pick = entries.js_find(_endpoint_list(inputs))
-        if pick.kind == "url":
-            return _v(c, pick.url, "endpoint", f"entry [{pick.index}] of the transports endpoint")
+    c = "element-web"
+    decided, pick = _browser_endpoint(c, inputs)
+    if decided is not None:
+        return decided
+    if pick is not None:
         return _v(c, None, f"endpoint-{pick.kind}", f"Element Call drops the endpoint's list: {pick.why}")
     verdict = _browser_wellknown(c, inputs, "wellknown", entries.js_find)
-    gave = (
-        ep.browser_why
-        if not ep.browser and ep.state in (tp.LISTED, tp.AUTH, tp.EMPTY)
-        else f"the endpoint gives nothing ({ep.state})"
-    )
     tail = " (with the default `enable_client_well_known_lookups: true`)" if verdict.url else ""
-    return ClientVerdict(c, verdict.url, f"{gave}; well-known fallback: {verdict.reason}{tail}", verdict.rule)
+    reason = f"{_gave_nothing(inputs.endpoint)}; well-known fallback: {verdict.reason}{tail}"
+    return ClientVerdict(c, verdict.url, reason, verdict.rule)
 
 
 def element_x(inputs: Inputs) -> ClientVerdict:
     c, ep = "element-x", inputs.endpoint
     if ep.state == tp.AUTH:
-        return _v(c, UNKNOWN, "endpoint-token", "the transports endpoint answers only with the user's token")
+        return _v(c, UNKNOWN, "endpoint-token", _TOKEN)
     if ep.state == tp.LISTED:
         return _from_pick(
             c, entries.ruma_first(_endpoint_list(inputs)), "endpoint", "the transports endpoint"
