@@ -146,13 +146,13 @@ def _unreachable_report(obs: Observations) -> ServerReport:
 
 
 def _fold(obs: Observations, found: tuple[Finding, ...]) -> list[Finding]:
-    """The endpoint on the assumed base URL fails exactly as the well-known did: one cause, said once."""
+    """The endpoint fails exactly as the well-known or versions on the same host did: one cause, said once."""
     endpoint = obs.transports_unstable
-    same = (
-        obs.base_url_assumed
-        and endpoint is not None
-        and endpoint.error is not None
-        and endpoint.error is obs.wellknown.error
+    if endpoint is None or endpoint.error is None:
+        return list(found)
+    # Same host: the assumed base URL is the server name's, and versions ask the same base URL.
+    same = (obs.base_url_assumed and endpoint.error is obs.wellknown.error) or (
+        obs.versions is not None and endpoint.error is obs.versions.error
     )
     return [f for f in found if not (same and f.code == "transports-endpoint-error")]
 
