@@ -21,8 +21,9 @@ BUDGET = REPORT_BUDGET
 CAPS = (40, 15, 5, 1)
 _LABEL = {CAN_SPEAK: "Can join and speak", LISTEN_ONLY: "Can listen but not speak", "unknown": "Unknown"}
 _HOW = (
-    "add a transport: Synapse `experimental_features: {msc4143_enabled: true}` plus "
-    "`matrix_rtc: {transports: [{type: livekit, livekit_service_url: …}]}`, or the well-known key "
+    "add a transport, in both places clients read (current clients the endpoint, Element Web ≤ 1.12.26 "
+    "the well-known): Synapse `experimental_features: {msc4143_enabled: true}` plus "
+    "`matrix_rtc: {transports: [{type: livekit, livekit_service_url: …}]}`, and the well-known key "
     "`org.matrix.msc4143.rtc_foci` (Synapse: `extra_well_known_client_content`)"
 )
 
