@@ -90,6 +90,12 @@ def judge_probe(probe: ProbeResult) -> tuple[str, list[Finding]]:
         )
     elif reaches_service(sfu):
         pass
+    elif sfu.error is not None:
+        findings.append(
+            failure_finding(
+                sfu, "`POST /sfu/get`", tls_code="livekit-tls-error", other_code="livekit-unreachable"
+            )
+        )
     elif all(
         f.error is None and f.status == 404 and _errcode(f) is None for f in (sfu, token, probe.healthz)
     ):
