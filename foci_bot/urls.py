@@ -74,7 +74,11 @@ def browser_url(value: object) -> str | None:
         if not host or any(c in _FORBIDDEN_HOST or ord(c) < 0x21 for c in host):
             return None
         try:
-            host = host.encode("idna").decode("ascii").lower()
+            # Label by label: browsers keep empty labels (`https://.example.org` parses).
+            host = ".".join(
+                label.lower() if label.isascii() else label.encode("idna").decode("ascii").lower()
+                for label in host.split(".")
+            )
         except UnicodeError:
             return None
     else:

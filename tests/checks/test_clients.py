@@ -114,6 +114,7 @@ def test_cors_judge(value: str | None, sent: str, state: str) -> None:
         ("https://matrix.example.org//", "https://matrix.example.org/"),
         ("ftp://matrix.example.org", None),
         ("https://a b.example.org", None),
+        ("https://.example.org", "https://.example.org"),  # browsers keep empty labels
         (42, None),
     ],
 )
