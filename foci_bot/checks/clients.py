@@ -89,7 +89,7 @@ def _browser_endpoint(client: str, inputs: Inputs) -> tuple[ClientVerdict | None
 
 
 def _gave_nothing(ep: tp.Transports) -> str:
-    if not ep.browser and ep.state in (tp.LISTED, tp.AUTH, tp.EMPTY):
+    if not ep.browser and ep.state in tp.ANSWERED:
         return ep.browser_why
     return f"the endpoint gives nothing ({ep.state})"
 

@@ -19,11 +19,23 @@ from foci_bot.text import quote
 from foci_bot.urls import without_credentials
 
 EndpointState = Literal[
-    "listed", "empty", "auth", "missing", "not-found", "proxy-404", "invalid", "error", "not-checked"
+    "listed",
+    "empty",
+    "empty-object",
+    "auth",
+    "missing",
+    "not-found",
+    "proxy-404",
+    "invalid",
+    "error",
+    "not-checked",
 ]
 # States, from what clients do with each answer (Element X: ruma `is_endpoint_not_implemented`):
 LISTED: EndpointState = "listed"  # 200 with at least one entry
-EMPTY: EndpointState = "empty"  # 200 `{}` or an empty list: nothing, and Element X does not fall back
+EMPTY: EndpointState = "empty"  # 200 with an empty list: nothing, and Element X does not fall back
+#: 200 `{}` (Synapse with `msc4143_enabled` and no transports): ruma fails to parse it (no serde
+#: default for `rtc_transports`, element-x-android#7659), js-sdk returns `undefined`.
+EMPTY_OBJECT: EndpointState = "empty-object"
 AUTH: EndpointState = "auth"  # 401: implemented; the list is only visible with the user's token
 MISSING: EndpointState = "missing"  # 404 M_UNRECOGNIZED: not implemented; the one fallback signal
 NOT_FOUND: EndpointState = "not-found"  # 404 JSON with another errcode (e.g. M_NOT_FOUND)
@@ -33,7 +45,9 @@ ERROR: EndpointState = "error"  # any other status, or no answer
 NOT_CHECKED: EndpointState = "not-checked"
 
 #: The answers after which a client has nothing from the endpoint (it may then fall back).
-GAVE_NOTHING = frozenset({EMPTY, MISSING, NOT_FOUND, PROXY_404, INVALID, ERROR, NOT_CHECKED})
+GAVE_NOTHING = frozenset({EMPTY, EMPTY_OBJECT, MISSING, NOT_FOUND, PROXY_404, INVALID, ERROR, NOT_CHECKED})
+#: Answers that show the endpoint is implemented.
+ANSWERED = frozenset({LISTED, EMPTY, EMPTY_OBJECT, AUTH})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +85,7 @@ def classify(
     if not isinstance(body, dict):
         return INVALID, [], [], None
     if "rtc_transports" not in body:
-        return EMPTY, [], [], None
+        return EMPTY_OBJECT, [], [], None
     value = body["rtc_transports"]
     if isinstance(value, list) and not value:
         return EMPTY, [], [], []
@@ -95,7 +109,7 @@ def judge_transports(
         findings.append(
             finding("transports-endpoint-auth", f"{where} answers 401: implemented, needs a token.")
         )
-    elif state in (LISTED, EMPTY):
+    elif state in (LISTED, EMPTY, EMPTY_OBJECT):
         if not authenticated:
             findings.append(
                 finding(
@@ -103,8 +117,8 @@ def judge_transports(
                     f"{where} answers 200 without a token, listing {len(foci)} transport(s).",
                 )
             )
-        if state == EMPTY:
-            shown = "an empty `rtc_transports` list" if raw == [] else "no `rtc_transports` (`{}`)"
+        if state in (EMPTY, EMPTY_OBJECT):
+            shown = "an empty `rtc_transports` list" if state == EMPTY else "no `rtc_transports` (`{}`)"
             findings.append(finding("transports-endpoint-empty", f"{where} answers 200 with {shown}."))
     elif state == MISSING:
         findings.append(finding("transports-endpoint-missing", f"{where} answers 404 `M_UNRECOGNIZED`."))
@@ -117,7 +131,7 @@ def judge_transports(
     elif state == ERROR and fetch is not None:
         findings.append(finding("transports-endpoint-error", f"{where}: {describe(fetch)}."))
     browser, why = _browser(fetch, preflight)
-    if not browser and state in (LISTED, EMPTY, AUTH):
+    if not browser and state in ANSWERED:
         findings.append(finding("transports-endpoint-no-cors", f"{where}: {why}."))
     return Transports(
         state, tuple(foci), tuple(findings), tuple(raw) if raw is not None else None, browser, why

@@ -27,7 +27,8 @@ _TRANSPORT_LINE = {
 _UNREACHABLE = "Unknown: nothing answered, so what clients use could not be seen"
 _ENDPOINT_STATE = {
     "listed": "lists transports without a token",
-    "empty": "answers no transports (`{}` or an empty list)",
+    "empty": "answers an empty list",
+    "empty-object": "answers `{}` (no `rtc_transports`)",
     "auth": "implemented, needs a token (401)",
     "missing": "not implemented (404 `M_UNRECOGNIZED`)",
     "not-found": "404 with another errcode than `M_UNRECOGNIZED`",
