@@ -173,3 +173,32 @@ def test_help_and_errors_structure() -> None:
     usage = tree(to_html(usage_markdown("unknown word `frob`", "!foci")))
     assert [c.tag for c in usage.children if c.tag != "root"] == ["p"]
     no_markdown_leaks(root)
+
+
+def test_error_replies_are_one_paragraph() -> None:
+    """The bot's short error answers (busy, no arguments, timeout, version) are one paragraph each."""
+    from foci_bot.bot.commands import version_markdown
+    from foci_bot.bot.room_command import BUSY, NO_ARGS
+
+    texts = [
+        BUSY,
+        NO_ARGS.format(prefix="!foci"),
+        "The check did not finish in time; please try again later.\n",
+        "Slow down: at most 5 commands per 60 seconds.\n",
+        version_markdown(),
+    ]
+    for text in texts:
+        root = tree(to_html(text))
+        assert [c.tag for c in root.children] == ["p"], text
+
+
+def test_shortened_reply_keeps_its_lists() -> None:
+    """A report cut to fit one event still renders lists as lists, ending with the note."""
+    from foci_bot.bot.reply import notice
+
+    reports = [_server(broken_focus=True) for _ in range(3)]
+    content = notice(check_markdown(reports), budget=3000)
+    root = tree(str(content["formatted_body"]))
+    assert root.find_all("ul") and root.find_all("li")
+    assert "left out" in root.children[-1].all_text()
+    no_markdown_leaks(root)
