@@ -7,11 +7,14 @@ HTML (``html.parser``) and check the tree, not the text.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from foci_bot.bot.commands import help_markdown, usage_markdown
+from foci_bot.bot.commands import help_markdown, usage_markdown, version_markdown
+from foci_bot.bot.reply import notice
+from foci_bot.bot.room_command import BUSY, NO_ARGS
 from foci_bot.checks.report import analyse
 from foci_bot.model import Fetch, FetchError, Observations, ProbeResult, ServerName, ServerReport
 from foci_bot.render.room import compare_sections, room_sections
@@ -157,7 +160,7 @@ def test_room_report_suggestion_lists_nest() -> None:
 
 
 def test_compare_structure() -> None:
-    data = __import__("json").loads((ROOMS / "mixed-servers.json").read_text())
+    data = json.loads((ROOMS / "mixed-servers.json").read_text())
     reports = {name: report_of(name, spec) for name, spec in data["servers"].items()}
     result = verdict({name: 3 for name in reports}, reports)
     root = tree(sections_html(compare_sections(result)))
@@ -177,9 +180,6 @@ def test_help_and_errors_structure() -> None:
 
 def test_error_replies_are_one_paragraph() -> None:
     """The bot's short error answers (busy, no arguments, timeout, version) are one paragraph each."""
-    from foci_bot.bot.commands import version_markdown
-    from foci_bot.bot.room_command import BUSY, NO_ARGS
-
     texts = [
         BUSY,
         NO_ARGS.format(prefix="!foci"),
@@ -194,8 +194,6 @@ def test_error_replies_are_one_paragraph() -> None:
 
 def test_shortened_reply_keeps_its_lists() -> None:
     """A report cut to fit one event still renders lists as lists, ending with the note."""
-    from foci_bot.bot.reply import notice
-
     reports = [_server(broken_focus=True) for _ in range(3)]
     content = notice(check_markdown(reports), budget=3000)
     root = tree(str(content["formatted_body"]))
