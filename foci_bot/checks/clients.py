@@ -203,6 +203,12 @@ def decide_clients(inputs: Inputs) -> list[ClientVerdict]:
     """One verdict per rule, in :data:`RULES` order."""
     if inputs.unreachable:
         return [
-            _v(r.client, UNKNOWN, "unreachable", "nothing answered, so nothing could be seen") for r in RULES
+            _v(
+                r.client,
+                UNKNOWN,
+                "unreachable",
+                "the server could not be reached (see the finding), so nothing could be seen",
+            )
+            for r in RULES
         ]
     return [rule.decide(inputs) for rule in RULES]

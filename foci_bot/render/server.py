@@ -24,7 +24,6 @@ _TRANSPORT_LINE = {
     "none": "Calls fail: no call backend, users get MISSING_MATRIX_RTC_TRANSPORT",
     "unknown": "Unknown: the call backend is behind the authenticated transports endpoint and no focus is published to go by",
 }
-_UNREACHABLE = "Unknown: nothing answered, so what clients use could not be seen"
 _ENDPOINT_STATE = {
     "listed": "lists transports without a token",
     "empty": "answers an empty list",
@@ -60,9 +59,10 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
     counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("error", "warning", "info")}
     tally = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n and s != "info")
     url = quote(report.transport_url) if report.transport_url else ""
-    unreachable = any(f.code == "server-unreachable" for f in report.findings)
+    # One cause (DNS, refused, timeout): every consequence is "unknown", never "none".
+    unreachable = bool(report.clients) and all(v.rule == "unreachable" for v in report.clients)
     line = (
-        "Unreachable: nothing answered, so calls could not be judged"
+        "Unknown: the server could not be reached, so calls could not be judged"
         if unreachable
         else _TRANSPORT_LINE[report.transport]
     )
@@ -79,7 +79,9 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
         error = f" ({v.error})" if v.error else ""
         lines.append(f"- {CLIENT_LABELS[v.client]}: {_answer(v.url)}{error}: {v.reason}")
     lines += ["", "**Advertised**", ""]
-    if report.foci:
+    if unreachable:
+        lines.append("- *unknown*: nothing could be read")
+    elif report.foci:
         for focus in report.foci:
             url_text = quote(focus.livekit_service_url) if focus.livekit_service_url else "no URL"
             health = report.probes.get(focus.livekit_service_url or "")
@@ -90,9 +92,10 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
             )
     else:
         lines.append("- no foci in the well-known or the transports endpoint")
-    lines.append(
-        f"- transports endpoint: {_ENDPOINT_STATE[report.transports_state]}; well-known outcome: `{report.wellknown_outcome}`"
-    )
+    if not unreachable:
+        lines.append(
+            f"- transports endpoint: {_ENDPOINT_STATE[report.transports_state]}; well-known outcome: `{report.wellknown_outcome}`"
+        )
     if report.findings:
         lines += ["", "**Findings**", ""]
         for f in report.findings:
