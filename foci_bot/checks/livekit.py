@@ -61,6 +61,14 @@ def what_answers(probe: ProbeResult) -> str:
     return f"another server ({quote(server, 60)})" if server else "another server"
 
 
+def _route_hint(url: str) -> str:
+    """A URL that already names a route: clients append another (`…/sfu/get/sfu/get`)."""
+    for route in ("/sfu/get", "/get_token", "/healthz"):
+        if url.rstrip("/").endswith(route):
+            return f" (the URL already ends with `{route}`; clients append the route to it)"
+    return ""
+
+
 def judge_probe(probe: ProbeResult) -> tuple[str, list[Finding]]:
     """Health of one `livekit_service_url` and the findings that explain it."""
     where = quote(probe.url)
@@ -111,7 +119,7 @@ def judge_probe(probe: ProbeResult) -> tuple[str, list[Finding]]:
         findings.append(
             finding(
                 "livekit-not-jwt-service",
-                f"{where}: `POST /sfu/get` answers {describe(sfu)} without `M_BAD_JSON`; the URL reaches {what_answers(probe)}.",
+                f"{where}: `POST /sfu/get` answers {describe(sfu)} without `M_BAD_JSON`; the URL reaches {what_answers(probe)}{_route_hint(probe.url)}.",
             )
         )
     if reaches_service(sfu) and not reaches_service(token):
@@ -133,7 +141,9 @@ def judge_probe(probe: ProbeResult) -> tuple[str, list[Finding]]:
                 "livekit-healthz-failed", f"{where}: `GET /healthz` answers {describe(probe.healthz)}{note}."
             )
         )
-    if not moved:
+    if reaches_service(sfu):
+        # Only where the route reaches the service does its preflight add anything: otherwise the
+        # finding above is the one cause, and a failing preflight just one of its consequences.
         findings.extend(_preflight(probe.preflight, where))
     answer_cors = cors_rules.of_fetch(sfu)
     preflight_failed = any(f.code == "livekit-cors-preflight-failed" for f in findings)
