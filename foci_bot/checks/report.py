@@ -75,16 +75,18 @@ def analyse(obs: Observations) -> ServerReport:
     clients = decide_clients(Inputs(transports, view))
 
     health: dict[str, str] = {}
+    causes: dict[str, list[str]] = {}  # focus URL -> the error codes that explain its failure
     used = {v.url for v in clients if v.url not in (None, UNKNOWN)}
     for url, probe in obs.probes.items():
         state, probe_findings = livekit.judge_probe(probe)
         health[url] = state
+        causes[url] = [f.code for f in probe_findings if f.severity == "error"]
         for item in probe_findings:
             if url not in used and item.severity == "error":
                 item = replace(item, severity="warning", message=item.message + " (not used by any client)")
             findings.append(item)
     clients = [_with_error(v, health) for v in clients]
-    findings.extend(_client_findings(clients, health))
+    findings.extend(_client_findings(clients, health, causes))
     transport, transport_url = _effective(clients, health, by_key)
     if obs.deadline_hit:
         findings.append(
@@ -181,7 +183,9 @@ def _other_host(obs: Observations, have_wellknown: bool) -> list[Finding]:
     ]
 
 
-def _client_findings(clients: list[ClientVerdict], health: dict[str, str]) -> list[Finding]:
+def _client_findings(
+    clients: list[ClientVerdict], health: dict[str, str], causes: dict[str, list[str]]
+) -> list[Finding]:
     out: list[Finding] = []
     answers = {v.client: v.url for v in clients}
     if all(url is None for url in answers.values()):
@@ -224,10 +228,13 @@ def _client_findings(clients: list[ClientVerdict], health: dict[str, str]) -> li
             if hidden and severity == "error"
             else ""
         )
+        # The consequence names its cause rather than repeating it.
+        why = ", ".join(f"`{code}`" for code in dict.fromkeys(causes.get(url, [])))
+        because = f", because of {why}" if why else (" (not probed)" if url not in health else "")
         out.append(
             finding(
                 "focus-in-use-broken",
-                f"{quote(url)} is used by {names} but does not work ({livekit.OPEN_ID_ERROR}){also}.",
+                f"{quote(url)} is used by {names} but does not work ({livekit.OPEN_ID_ERROR}){because}{also}.",
                 severity,
             )
         )
