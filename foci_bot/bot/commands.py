@@ -1,4 +1,5 @@
-"""The chat command grammar: ``!foci help``, ``!foci version``, ``!foci TARGET...``, ``!foci room``.
+"""The chat command grammar: ``!foci help``, ``!foci version``, ``!foci TARGET...``, ``!foci room``,
+``!foci verify``.
 
 Pure: text in, a command value out. Anything addressed to the bot that is not a command
 becomes :class:`Usage` with a short reason, which the bot answers with the usage line.
@@ -40,11 +41,17 @@ class Room:
 
 
 @dataclass(frozen=True, slots=True)
+class Verify:
+    """``!foci verify``: check the bot's own server now, bypassing the cache, with the whole token
+    flow end to end (the bot holds a token only for its own server)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     reason: str
 
 
-Command = Help | Version | Check | Room | Usage
+Command = Help | Version | Check | Room | Verify | Usage
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -78,6 +85,8 @@ def parse_command(body: str, prefix: str = DEFAULT_PREFIX, max_targets: int = 10
         return Version() if len(words) == 1 else Usage("version takes no arguments")
     if verb == "room":
         return Room(tuple(words[1:]))
+    if verb == "verify":
+        return Verify() if len(words) == 1 else Usage("verify takes no arguments")
     if len(words) > max_targets:
         return Usage(f"at most {max_targets} servers at once, got {len(words)}")
     if len(words) == 1 and _looks_like_a_verb(words[0]):
@@ -94,7 +103,10 @@ def parse_command(body: str, prefix: str = DEFAULT_PREFIX, max_targets: int = 10
 
 
 def usage_line(prefix: str = DEFAULT_PREFIX) -> str:
-    return f"Usage: `{prefix} SERVER [SERVER ...]`, `{prefix} room`, `{prefix} help` or `{prefix} version`."
+    return (
+        f"Usage: `{prefix} SERVER [SERVER ...]`, `{prefix} room`, `{prefix} verify`, `{prefix} help` "
+        f"or `{prefix} version`."
+    )
 
 
 def usage_markdown(reason: str, prefix: str = DEFAULT_PREFIX) -> str:
@@ -115,6 +127,8 @@ def help_markdown(prefix: str = DEFAULT_PREFIX, max_targets: int = 10) -> str:
             f"- `{prefix} SERVER [SERVER ...]`: check up to {max_targets} servers; a server may be "
             "given as `example.org`, `@user:example.org` or a matrix.to link",
             f"- `{prefix} room`: check this room's call readiness (members' servers, power levels, calls)",
+            f"- `{prefix} verify`: check this bot's own server now, with the call token flow end to end "
+            "(OpenID token, lk-jwt-service, SFU)",
             f"- `{prefix} version`: show the version",
             f"- `{prefix} help`: this help",
             "",

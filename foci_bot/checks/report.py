@@ -12,7 +12,9 @@ from dataclasses import replace
 from foci_bot.catalogue import finding
 from foci_bot.checks import livekit
 from foci_bot.checks.clients import CURRENT, MISSING_TRANSPORT, Inputs, WellKnownView, decide_clients
+from foci_bot.checks.e2e import e2e_findings
 from foci_bot.checks.facts import facts
+from foci_bot.checks.federation import federation_findings
 from foci_bot.checks.fetchfail import describe
 from foci_bot.checks.foci import wellknown_foci
 from foci_bot.checks.transports import LISTED, judge_transports
@@ -87,6 +89,8 @@ def analyse(obs: Observations) -> ServerReport:
             findings.append(item)
     clients = [_with_error(v, health) for v in clients]
     findings.extend(_client_findings(clients, health, causes))
+    findings.extend(federation_findings(str(obs.server), obs.federation))
+    findings.extend(e2e_findings(obs.e2e))
     transport, transport_url = _effective(clients, health, by_key)
     if obs.deadline_hit:
         findings.append(
@@ -106,6 +110,8 @@ def analyse(obs: Observations) -> ServerReport:
         transport=transport,
         transport_url=transport_url,
         facts=facts(obs),
+        federation=obs.federation,
+        e2e=obs.e2e,
     )
 
 
@@ -126,6 +132,9 @@ def _unreachable_report(obs: Observations) -> ServerReport:
     else:
         first = finding("server-unreachable", f"Nothing at `{obs.server}` answered: {describe(cause)}.")
     found = [first]
+    # Federation is asked on its own path (delegation, SRV, port 8448): it may still answer.
+    found += federation_findings(str(obs.server), obs.federation)
+    found += e2e_findings(obs.e2e)
     if obs.deadline_hit:
         found.append(
             finding("check-deadline", "The checks did not finish before the deadline; results are partial.")
@@ -144,6 +153,8 @@ def _unreachable_report(obs: Observations) -> ServerReport:
         transport=UNKNOWN,
         transport_url=None,
         facts=facts(obs),
+        federation=obs.federation,
+        e2e=obs.e2e,
     )
 
 

@@ -21,6 +21,7 @@ from aiohttp.abc import ResolveResult
 
 from foci_bot import __version__
 from foci_bot.addrguard import ConnectTo, blocked_reason
+from foci_bot.engine.dns import Dns, DnsResolver
 from foci_bot.model import Fetch, FetchError, Hop
 from foci_bot.text import visible
 from foci_bot.urls import without_credentials
@@ -48,6 +49,8 @@ class HttpOptions:
     allowed_addresses: frozenset[str] = frozenset()  # exact IPs exempt from the guard
     connect_to: tuple[ConnectTo, ...] = ()
     cacert: str | None = None
+    #: lab hook: resolve every name (and federation SRV records) at this DNS server.
+    dns_server: tuple[str, int] | None = None
     user_agent: str = f"foci-bot/{__version__}"
 
 
@@ -112,9 +115,13 @@ class HttpClient:
         return context
 
     def _new_session(self, *, guard: bool) -> aiohttp.ClientSession:
+        resolver = None
+        if self.options.dns_server is not None:
+            resolver = DnsResolver(Dns(self.options.dns_server, self.options.timeout))
         connector = _GuardedConnector(
             self.options,
             guard=guard,
+            resolver=resolver,
             ssl=self._ssl_context(),
             limit=self.options.concurrency,
             ttl_dns_cache=60,
@@ -149,8 +156,9 @@ class HttpClient:
         body_cap: int = DEFAULT_BODY_CAP,
         https_only: bool = False,
         follow_redirects: bool = True,
-        data: bytes | None = None,
         own_server: bool = False,
+        server_hostname: str | None = None,
+        data: bytes | None = None,
     ) -> Fetch:
         """One request with redirects followed by hand; never raises for network faults.
 
@@ -162,8 +170,13 @@ class HttpClient:
         ``own_server`` marks a request the bot itself sends to the homeserver the operator
         configured (never a URL from a server's answer): it alone skips the address guard, and
         only while it stays on that URL's origin; a redirect elsewhere is guarded as usual.
+
+        ``server_hostname`` checks TLS against that name instead of the URL's host (federation
+        through an SRV target); such a request follows no redirect, as the name belongs to one host.
+        A request with a body (``data``) follows none either: clients post to the exact URL.
         """
         own_origin = _origin(url) if own_server else None
+        follow = follow_redirects and server_hostname is None and data is None
         started = time.monotonic()
         hops: list[Hop] = []
         seen: set[str] = set()
@@ -178,10 +191,10 @@ class HttpClient:
                     seen.add(current)
                     own = own_origin is not None and _origin(current) == own_origin
                     status, resp_headers, body = await self._one(
-                        current, method, headers, body_cap, data, own
+                        current, method, headers, body_cap, own, server_hostname, data
                     )
                     location = resp_headers.get("location")
-                    if status in (301, 302, 303, 307, 308) and location and follow_redirects:
+                    if status in (301, 302, 303, 307, 308) and location and follow:
                         hops.append(
                             Hop(current, status, resp_headers.get("access-control-allow-origin"), origin)
                         )
@@ -241,8 +254,9 @@ class HttpClient:
         method: str,
         headers: Mapping[str, str] | None,
         cap: int,
-        data: bytes | None,
         own: bool,
+        tls_name: str | None = None,
+        data: bytes | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         assert self._session is not None, "use HttpClient as an async context manager"
         if own and self._own_session is None:
@@ -256,6 +270,7 @@ class HttpClient:
             allow_redirects=False,
             max_line_size=8190,
             max_field_size=8190,
+            server_hostname=tls_name,
         ) as resp:
             # Repeated headers are joined, as browsers see them: two `Access-Control-Allow-Origin`
             # values become one invalid value. aiohttp keeps bytes that are not UTF-8 as lone

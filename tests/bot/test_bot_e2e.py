@@ -21,6 +21,7 @@ from aiohttp import web
 
 from tests.bot.test_reply import live_markup
 from tests.support.botkit import BotProcess, NioUser, answer, replies_to, room_events, toml_list, write_config
+from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, homeserver_routes, lk_jwt_routes, wellknown_route
 from tests.support.fixtures_synapse import SynapseFactory, unique_localpart
 from tests.support.synapse_harness import Synapse, User, wait_until
@@ -64,16 +65,19 @@ def web_routes() -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def web_servers(test_ca: tuple[trustme.CA, Path]) -> Iterator[FakeWeb]:
+def web_servers(test_ca: tuple[trustme.CA, Path], test_dns: LoopbackDns) -> Iterator[FakeWeb]:
     routes = web_routes()
-    server = FakeWeb(test_ca[0], names=list(routes), routes=routes).start()
+    server = FakeWeb(test_ca[0], names=list(routes), routes=routes, dns_server=test_dns.address).start()
     yield server
     server.stop()
 
 
 def checks_section(web_server: FakeWeb, ca_pem: Path) -> str:
-    rules = [f"{host}:443:127.0.0.1:{web_server.port}" for host in web_server.routes]
-    return f'allow_private = true\ncacert = "{ca_pem}"\ntimeout = 2\ndeadline = 3\ncache_ttl = 600\nconnect_to = {toml_list(rules)}\n'
+    rules = web_server.connect_rules()
+    return (
+        f'allow_private = true\ncacert = "{ca_pem}"\ntimeout = 2\ndeadline = 3\ncache_ttl = 600\n'
+        f'connect_to = {toml_list(rules)}\ndns_server = "{web_server.dns_server}"\n'
+    )
 
 
 @dataclass

@@ -10,6 +10,7 @@ from foci_bot.bot.commands import (
     Help,
     Room,
     Usage,
+    Verify,
     Version,
     help_markdown,
     parse_command,
@@ -26,6 +27,8 @@ from foci_bot.model import ServerName
         ("  !FOCI   HELP  ", Help()),
         ("!foci version", Version()),
         ("!foci room", Room(())),
+        ("!foci verify", Verify()),
+        ("!foci verify example.org", Usage("verify takes no arguments")),
         ("!foci room #calls:example.org", Room(("#calls:example.org",))),
         ("!foci example.org", Check((ServerName("example.org"),))),
         (

@@ -16,6 +16,8 @@ import trustme
 
 from foci_bot.catalogue import CATALOGUE
 from tests.conftest import CliRunner
+from tests.engine.test_e2e import PROVEN_CODES
+from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, documented_server, expand, load_scenario
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "data" / "scenarios").glob("*.json"))
@@ -27,15 +29,19 @@ def _start(ca: trustme.CA, hosts: dict[str, Any], address: str, untrusted: list[
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_scenario(path: Path, test_ca: tuple[trustme.CA, Path], run_cli: CliRunner) -> None:
+def test_scenario(
+    path: Path, test_ca: tuple[trustme.CA, Path], test_dns: LoopbackDns, run_cli: CliRunner
+) -> None:
     """The report for this server setup has the expected verdict, findings and client answers."""
     scenario = load_scenario(path)
     expect: dict[str, Any] = scenario["expect"]
     webs = [_start(test_ca[0], scenario["hosts"], "127.0.0.1", scenario.get("untrusted", []))]
     if "second_hosts" in scenario:
         webs.append(_start(test_ca[0], scenario["second_hosts"], "127.0.0.2", []))
+    test_dns.zone.set(*(line.format(port=webs[0].port) for line in scenario.get("dns", [])))
     try:
         args = ["check", scenario["target"], "--json", "--cacert", str(test_ca[1]), "--timeout", "3"]
+        args += ["--dns-server", test_dns.address]
         for web in webs:
             args += web.connect_to()
         if scenario.get("allow_private", True) and "allow_addresses" not in scenario:
@@ -49,6 +55,7 @@ def test_scenario(path: Path, test_ca: tuple[trustme.CA, Path], run_cli: CliRunn
     finally:
         for web in webs:
             web.stop()
+        test_dns.zone.set()
     assert result.err == ""
     report = result.json()["servers"][0]
     codes = [f["code"] for f in report["findings"]]
@@ -60,6 +67,8 @@ def test_scenario(path: Path, test_ca: tuple[trustme.CA, Path], run_cli: CliRunn
     for key in ("transport", "server"):
         if key in expect:
             assert report[key] == expect[key]
+    for key, value in expect.get("federation", {}).items():
+        assert report["federation"][key] == value, report["federation"]
     for client, url in expect.get("clients", {}).items():
         assert report["clients"][client] == url, (client, report["client_reasons"][client])
     for focus in expect.get("foci", []):
@@ -75,8 +84,9 @@ def test_scenario(path: Path, test_ca: tuple[trustme.CA, Path], run_cli: CliRunn
 
 
 def test_every_finding_code_has_a_behaviour_test() -> None:
-    """Each catalogue code is expected by at least one scenario run against real servers."""
-    expected: set[str] = set()
+    """Each catalogue code is expected by at least one scenario, or end-to-end test, run against real
+    servers."""
+    expected: set[str] = set(PROVEN_CODES)
     for path in SCENARIOS:
         expected |= set(load_scenario(path)["expect"].get("codes", []))
     assert set(CATALOGUE) - expected == set()

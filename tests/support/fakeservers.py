@@ -24,6 +24,7 @@ from aiohttp import web
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Route = Mapping[str, Any] | Handler
 
+USERINFO = "/_matrix/federation/v1/openid/userinfo"
 JSON_CORS = {"Access-Control-Allow-Origin": "*", "Content-Type": "application/json"}
 
 
@@ -45,6 +46,7 @@ class FakeWeb:
     seen: list[Seen] = field(default_factory=list)
     port: int = 0
     address: str = "127.0.0.1"
+    dns_server: str = ""  # the loopback DNS server checks against this web should use (ADDR:PORT)
 
     def __post_init__(self) -> None:
         self._loop = asyncio.new_event_loop()
@@ -78,11 +80,12 @@ class FakeWeb:
         self._thread.join(10)
 
     def connect_to(self, *hosts: str) -> list[str]:
-        """CLI flags that route ``HOST:443`` for each host to this server."""
-        flags = []
-        for host in hosts or self.routes:
-            flags += ["--connect-to", f"{host}:443:{self.address}:{self.port}"]
-        return flags
+        """CLI flags that route ``HOST:443`` (and the federation port 8448) for each host here."""
+        return [flag for rule in self.connect_rules(*hosts) for flag in ("--connect-to", rule)]
+
+    def connect_rules(self, *hosts: str) -> list[str]:
+        """``HOST:PORT:ADDR:PORT2`` rules for ``HOST:443`` and ``HOST:8448`` of each host."""
+        return [f"{h}:{p}:{self.address}:{self.port}" for h in hosts or self.routes for p in (443, 8448)]
 
     def requests_for(self, host: str) -> list[Seen]:
         return [s for s in self.seen if s.host == host]
@@ -94,6 +97,9 @@ class FakeWeb:
         self.seen.append(Seen(host, request.method, request.path, dict(request.headers)))
         table = self.routes.get(host, {})
         route = table.get(f"{request.method} {request.path}") or table.get(request.path)
+        if route is None and request.path == USERINFO:
+            # Every fake host federates unless a route says otherwise: a random token is unknown.
+            return web.json_response({"errcode": "M_UNKNOWN_TOKEN", "error": "Unknown token"}, status=401)
         if route is None:
             return web.json_response({"errcode": "M_NOT_FOUND", "error": "no route"}, status=404)
         if callable(route):
