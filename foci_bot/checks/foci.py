@@ -157,17 +157,18 @@ def wellknown_foci(content: Mapping[str, object] | None) -> tuple[dict[str, list
     legacy = content.get(KEY_MSC4143)
     if isinstance(legacy, list) and legacy:
         first = legacy[0]
-        usable = (
-            isinstance(first, dict)
-            and first.get("type") == "livekit"
-            and isinstance(first.get("livekit_service_url"), str)
-        )
-        if not usable:
-            findings.append(
-                finding(
-                    "legacy-first-not-livekit", f"`{KEY_MSC4143}`[0] is not a `livekit` focus with a URL."
-                )
-            )
+        old_ec = "Element Call 0.19–0.23 (Element Web ≤ 1.12.26)"
+        if not isinstance(first, dict):
+            why = f"is not an object: {old_ec} fails on it"
+        elif not isinstance(first.get("livekit_service_url"), str):
+            why = f"has no string `livekit_service_url`: {old_ec} gets nothing"
+        elif first.get("type") != "livekit":
+            # No type check in the old code: it uses the URL anyway, which works only by luck.
+            why = f"is not of type `livekit`, yet {old_ec} takes its URL anyway: it works only by luck"
+        else:
+            why = ""
+        if why:
+            findings.append(finding("legacy-first-not-livekit", f"`{KEY_MSC4143}`[0] {why}."))
     return by_key, findings
 
 
