@@ -67,6 +67,10 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
         if unreachable
         else _TRANSPORT_LINE[report.transport]
     )
+    failing = [CLIENT_LABELS[v.client] for v in report.clients if v.error]
+    if report.transport == "working" and failing and not unreachable:
+        # Say who it does not work for in the same sentence, so the verdict never reads "all fine".
+        line += ", but not for " + ", ".join(failing)
     lines = [
         f"{heading} {ICON[report.status]} {quote(report.server)}: {report.status}"
         + (f" ({tally})" if tally else ""),
