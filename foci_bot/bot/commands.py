@@ -1,5 +1,5 @@
 """The chat command grammar: ``!foci help``, ``!foci version``, ``!foci TARGET...``, ``!foci room``,
-``!foci verify``.
+``!foci verify``, ``!foci explain CODE``.
 
 Pure: text in, a command value out. Anything addressed to the bot that is not a command
 becomes :class:`Usage` with a short reason, which the bot answers with the usage line.
@@ -47,11 +47,19 @@ class Verify:
 
 
 @dataclass(frozen=True, slots=True)
+class Explain:
+    """``!foci explain CODE``: what causes an error code. ``code`` is as typed (untrusted); the
+    answer looks it up and quotes it when unknown."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     reason: str
 
 
-Command = Help | Version | Check | Room | Verify | Usage
+Command = Help | Version | Check | Room | Verify | Explain | Usage
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -87,6 +95,10 @@ def parse_command(body: str, prefix: str = DEFAULT_PREFIX, max_targets: int = 10
         return Room(tuple(words[1:]))
     if verb == "verify":
         return Verify() if len(words) == 1 else Usage("verify takes no arguments")
+    if verb == "explain":
+        if len(words) != 2:
+            return Usage("explain takes one error code, e.g. `MISSING_MATRIX_RTC_TRANSPORT`")
+        return Explain(words[1])
     if len(words) > max_targets:
         return Usage(f"at most {max_targets} servers at once, got {len(words)}")
     if len(words) == 1 and _looks_like_a_verb(words[0]):
@@ -104,8 +116,8 @@ def parse_command(body: str, prefix: str = DEFAULT_PREFIX, max_targets: int = 10
 
 def usage_line(prefix: str = DEFAULT_PREFIX) -> str:
     return (
-        f"Usage: `{prefix} SERVER [SERVER ...]`, `{prefix} room`, `{prefix} verify`, `{prefix} help` "
-        f"or `{prefix} version`."
+        f"Usage: `{prefix} SERVER [SERVER ...]`, `{prefix} room`, `{prefix} verify`, "
+        f"`{prefix} explain CODE`, `{prefix} help` or `{prefix} version`."
     )
 
 
@@ -129,6 +141,8 @@ def help_markdown(prefix: str = DEFAULT_PREFIX, max_targets: int = 10) -> str:
             f"- `{prefix} room`: check this room's call readiness (members' servers, power levels, calls)",
             f"- `{prefix} verify`: check this bot's own server now, with the call token flow end to end "
             "(OpenID token, lk-jwt-service, SFU)",
+            f"- `{prefix} explain CODE`: what causes an Element Call error code (e.g. `OPEN_ID_ERROR`) or an "
+            "lk-jwt-service `errcode`, and which findings detect it",
             f"- `{prefix} version`: show the version",
             f"- `{prefix} help`: this help",
             "",

@@ -22,7 +22,9 @@ from foci_bot.bot.room_command import RoomCommand
 from foci_bot.bot.store import Store
 from foci_bot.config import Config
 from foci_bot.engine.discover import Checker
+from foci_bot.explain import lookup
 from foci_bot.model import ServerName
+from foci_bot.render.explain import explain_markdown, unknown_code_markdown
 from foci_bot.render.server import check_markdown
 from foci_bot.servername import parse_server_name
 
@@ -108,6 +110,9 @@ class Dispatcher:
                 text = commands.version_markdown()
             case commands.Usage(reason):
                 text = commands.usage_markdown(reason, bot.command_prefix)
+            case commands.Explain(code):
+                entry = lookup(code)
+                text = explain_markdown(entry) if entry else unknown_code_markdown(code)
             case commands.Room():
                 await self.on_room_command(msg, command)
                 return True

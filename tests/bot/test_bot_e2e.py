@@ -166,6 +166,20 @@ def test_plain_room(env: Env) -> None:
         assert expected in env.answer(room, env.ask(room, text))["body"]
 
 
+def test_explain(env: Env) -> None:
+    """`!foci explain CODE` answers with the causes, rendered as a list; an unknown code gets one line
+    that shows what was typed only as code."""
+    room = env.room_with_bot(preset="private_chat")
+    content = env.answer(room, env.ask(room, "!foci explain open_id_error"))
+    assert content["msgtype"] == "m.notice" and content["m.mentions"] == {}
+    assert content["body"].startswith("### `OPEN_ID_ERROR`")
+    assert "<h3><code>OPEN_ID_ERROR</code>" in content["formatted_body"]
+    assert content["formatted_body"].count("<li>") >= 3
+    unknown = env.answer(room, env.ask(room, "!foci explain @room<b>"))
+    assert unknown["body"].startswith("Unknown error code `@\u2060room<b>`; known codes: ")
+    assert live_markup(unknown["formatted_body"]) == [] and "@room" not in unknown["formatted_body"]
+
+
 def test_thread(env: Env) -> None:
     """A command inside a thread is answered inside that thread."""
     room = env.room_with_bot(preset="private_chat")

@@ -19,13 +19,9 @@ from tests.conftest import CliRunner
 from tests.engine.test_e2e import PROVEN_CODES
 from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, documented_server, expand, load_scenario
+from tests.support.scenario_run import SCENARIO_DIR, check_args, start_scenario
 
-SCENARIOS = sorted((Path(__file__).parent.parent / "data" / "scenarios").glob("*.json"))
-
-
-def _start(ca: trustme.CA, hosts: dict[str, Any], address: str, untrusted: list[str]) -> FakeWeb:
-    routes = expand(hosts)
-    return FakeWeb(ca, names=list(routes), routes=routes, address=address).start(untrusted=untrusted)
+SCENARIOS = sorted(SCENARIO_DIR.glob("*.json"))
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
@@ -35,22 +31,10 @@ def test_scenario(
     """The report for this server setup has the expected verdict, findings and client answers."""
     scenario = load_scenario(path)
     expect: dict[str, Any] = scenario["expect"]
-    webs = [_start(test_ca[0], scenario["hosts"], "127.0.0.1", scenario.get("untrusted", []))]
-    if "second_hosts" in scenario:
-        webs.append(_start(test_ca[0], scenario["second_hosts"], "127.0.0.2", []))
-    test_dns.zone.set(*(line.format(port=webs[0].port) for line in scenario.get("dns", [])))
+    webs = start_scenario(test_ca[0], scenario, test_dns)
     try:
-        args = ["check", scenario["target"], "--json", "--cacert", str(test_ca[1]), "--timeout", "3"]
-        args += ["--dns-server", test_dns.address]
-        for web in webs:
-            args += web.connect_to()
-        if scenario.get("allow_private", True) and "allow_addresses" not in scenario:
-            args.append("--allow-private")
-        for address in scenario.get("allow_addresses", []):
-            args += ["--allow-address", address]
-        args += scenario.get("args", [])
         started = time.monotonic()
-        result = run_cli(*args)
+        result = run_cli(*check_args(scenario, webs, test_ca[1], test_dns))
         elapsed = time.monotonic() - started
     finally:
         for web in webs:

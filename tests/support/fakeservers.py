@@ -111,8 +111,15 @@ class FakeWeb:
 
 async def misbehave(request: web.Request, spec: Mapping[str, Any]) -> web.StreamResponse:
     """Hostile servers: ``hang`` (never answers), ``trickle`` (a byte at a time, forever),
-    ``chunked-huge`` (a body of ``size`` bytes without Content-Length)."""
+    ``chunked-huge`` (a body of ``size`` bytes without Content-Length). Also ``echo-origin``: the
+    rest of the spec as usual, with ``Access-Control-Allow-Origin`` set to the request's ``Origin``
+    and none without one (a common Caddy recipe)."""
     kind = spec["behaviour"]
+    if kind == "echo-origin":
+        echoed = respond({k: v for k, v in spec.items() if k != "behaviour"})
+        if "Origin" in request.headers:
+            echoed.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
+        return echoed
     if kind == "hang":
         await asyncio.sleep(3600)
     response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
@@ -281,8 +288,13 @@ def homeserver_routes(
     elif isinstance(transports, list):
         routes[unstable] = {"json": {"rtc_transports": transports}, "headers": headers}
     elif isinstance(transports, Mapping):
-        routes[unstable] = {**transports, "headers": {**headers, **transports.get("headers", {})}}
-    if cors:
+        routes[unstable] = (
+            transports
+            if "behaviour" in transports
+            else {**transports, "headers": {**headers, **transports.get("headers", {})}}
+        )
+    if cors and transports != "proxy-404":
+        # A proxy's own 404 page answers without Synapse's CORS, OPTIONS included.
         routes[f"OPTIONS {unstable}"] = {"status": 200, "headers": SYNAPSE_CORS}
     return routes
 
