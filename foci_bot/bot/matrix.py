@@ -26,6 +26,7 @@ from foci_bot.bot.dispatch import Dispatcher
 from foci_bot.bot.incoming import Incoming, SnapshotError
 from foci_bot.bot.store import Session, Store, private_dir, restrict_files
 from foci_bot.bot.syncpos import SyncPositions
+from foci_bot.bot.watch_mode import WatchMode
 from foci_bot.config import Config
 from foci_bot.engine.http import NETWORK_ERRORS, HttpClient
 from foci_bot.engine.setup import answer_options, bot_http_options, own_checker
@@ -106,6 +107,7 @@ class MatrixBot:
         self.tasks: set[asyncio.Task[bool]] = set()
         self.retries: dict[str, asyncio.TimerHandle] = {}  # event ID -> its next try
         self.dispatcher: Dispatcher | None = None
+        self.watch: WatchMode | None = None  # watch mode and metrics (issue 11)
         self.ready = asyncio.Event()
 
     # -- session
@@ -213,9 +215,11 @@ class MatrixBot:
                 self.config, http, answer_options(self.config.checks), self.client.access_token
             )
             self.dispatcher = Dispatcher(self.config, checker, self.store, self, self)
+            self.watch = WatchMode.start(self.config, self.store, self.dispatcher, self, self)
             try:
                 await self._sync_forever()
             finally:
+                await self.watch.stop()
                 await self.shutdown()
 
     async def shutdown(self, grace: float = 1.0) -> None:

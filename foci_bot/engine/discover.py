@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from foci_bot.callflow import E2eStep, Federation
@@ -65,6 +65,11 @@ class Checker:
         self._reports: dict[str, tuple[float, asyncio.Task[ServerReport]]] = {}
         self._servers = asyncio.Semaphore(self.options.concurrency)
         self._dns = Dns(http.options.dns_server, http.options.timeout)
+
+    def uncached(self) -> Checker:
+        """The same checker (HTTP client, own-server token) without a report cache, for watch
+        checks that must be fresh; it still joins a check of the same server already in flight."""
+        return Checker(self.http, replace(self.options, cache_ttl=0.0), self._tokens, self._homeservers)
 
     async def check_many(self, servers: Iterable[ServerName], fresh: bool = False) -> list[ServerReport]:
         return list(await asyncio.gather(*(self.check(s, fresh=fresh) for s in servers)))

@@ -55,13 +55,10 @@ def _answer(url: str | None) -> str:
     return quote(url)
 
 
-def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
-    """One server: verdict first, then what each client uses, the foci, and the findings."""
-    counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("error", "warning", "info")}
-    tally = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n and s != "info")
+def users_line(report: ServerReport) -> str:
+    """One sentence: what this server's users get when they start a call (also in watch alerts)."""
     url = quote(report.transport_url) if report.transport_url else ""
-    # One cause (DNS, refused, timeout): every consequence is "unknown", never "none".
-    unreachable = bool(report.clients) and all(v.rule == "unreachable" for v in report.clients)
+    unreachable = _unreachable(report)
     line = (
         "Unknown: the server could not be reached, so calls could not be judged"
         if unreachable
@@ -71,11 +68,24 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
     if report.transport == "working" and failing and not unreachable:
         # Say who it does not work for in the same sentence, so the verdict never reads "all fine".
         line += ", but not for " + ", ".join(failing)
+    return line.format(url=url) + "." + (" Verified end to end." if verified(report.e2e) else "")
+
+
+def _unreachable(report: ServerReport) -> bool:
+    """One cause (DNS, refused, timeout): every consequence is "unknown", never "none"."""
+    return bool(report.clients) and all(v.rule == "unreachable" for v in report.clients)
+
+
+def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
+    """One server: verdict first, then what each client uses, the foci, and the findings."""
+    counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("error", "warning", "info")}
+    tally = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n and s != "info")
+    unreachable = _unreachable(report)
     lines = [
         f"{heading} {ICON[report.status]} {quote(report.server)}: {report.status}"
         + (f" ({tally})" if tally else ""),
         "",
-        line.format(url=url) + "." + (" Verified end to end." if verified(report.e2e) else ""),
+        users_line(report),
         "",
         federation_line(report.federation),
     ]
