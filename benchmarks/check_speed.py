@@ -3,9 +3,9 @@
     python -m benchmarks.check_speed [--latency 0.1] [--sizes 1,10,50]
 
 Each fake server answers every request after ``latency`` seconds, on loopback. A Synapse-like
-server needs 8 requests (well-known, versions, 2 transports paths, 4 probes), of which the
+server needs 9 requests (well-known, versions, the endpoint and its preflight, 5 probes), of which the
 longest dependent chain is 2 (well-known, then the rest at once), so one server should take
-about 2 x latency, not 8 x latency.
+about 2 x latency, not 9 x latency.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def sequential_ms(reports: list[ServerReport]) -> float:
     probed: set[str] = set()
     for report in reports:
         obs = report.facts
-        for key in ("wellknown", "versions", "transports_unstable", "transports_v1"):
+        for key in ("wellknown", "versions", "transports_unstable", "transports_preflight"):
             fetch = obs.get(key)
             if isinstance(fetch, dict):
                 total += float(fetch["elapsed_ms"])
@@ -40,7 +40,7 @@ def sequential_ms(reports: list[ServerReport]) -> float:
             for url, probe in probes.items():
                 if url not in probed:
                     probed.add(url)
-                    total += sum(float(p["elapsed_ms"]) for p in probe.values())
+                    total += sum(float(p["elapsed_ms"]) for p in probe.values() if isinstance(p, dict))
     return total
 
 

@@ -56,7 +56,7 @@ def _delayed(routes: Mapping[str, Mapping[str, Route]], latency: float) -> dict[
                 return await spec(request)
             if "behaviour" in spec:
                 return await misbehave(request, spec)
-            return respond(spec)
+            return respond(spec, request)
 
         return handler
 
