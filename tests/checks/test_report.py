@@ -11,7 +11,17 @@ import json
 import pytest
 
 from foci_bot.checks.report import analyse
-from foci_bot.model import UNKNOWN, Fetch, FetchError, Finding, Observations, ProbeResult, Status, worst
+from foci_bot.model import (
+    UNKNOWN,
+    Fetch,
+    FetchError,
+    Finding,
+    Observations,
+    ProbeResult,
+    Severity,
+    Status,
+    worst,
+)
 from foci_bot.servername import parse_server_name
 
 A = "https://a.example.org/livekit/jwt"
@@ -189,8 +199,8 @@ def test_findings_sorted_and_unique() -> None:
     assert ranks == sorted(ranks) and len(keys) == len(set(keys))
 
 
-def _f(*severities: str) -> tuple[Finding, ...]:
-    return tuple(Finding("x", s, "m") for s in severities)  # type: ignore[arg-type]
+def _f(*severities: Severity) -> tuple[Finding, ...]:
+    return tuple(Finding("x", s, "m") for s in severities)
 
 
 @pytest.mark.parametrize(
