@@ -39,6 +39,8 @@ def lk(url: object) -> dict[str, object]:
         ([{"type": "livekit", "jwt_service_uri": URL}], {"focus-misnamed-field", "focus-missing-url"}),
         ([{"type": "livekit", "livekit_service_url": URL, "sfu_url": "wss://s"}], {"focus-misnamed-field"}),
         ([{"type": "livekit", "livekit_service_url": URL, "label": "x"}], set()),
+        ([{"type": "livekit", "livekit_service_url ": URL}], {"focus-misnamed-field", "focus-missing-url"}),
+        ([{"type": "livekit", "LIVEKIT_SERVICE_URL": URL}], {"focus-misnamed-field", "focus-missing-url"}),
         ([lk(None)], {"focus-missing-url"}),
         ([lk(5)], {"focus-url-invalid"}),
         ([lk([URL])], {"focus-url-invalid"}),

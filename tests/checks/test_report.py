@@ -7,6 +7,7 @@ only Element Call 0.19-0.23 fails or something works by luck; `ok` when every cl
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -216,3 +217,23 @@ def _f(*severities: Severity) -> tuple[Finding, ...]:
 def test_worst(findings: tuple[Finding, ...], status: Status) -> None:
     """The status is the worst severity; info never raises it."""
     assert worst(findings) == status
+
+
+OTHER = "https://matrix.example.org/.well-known/matrix/client"
+
+
+@pytest.mark.parametrize(
+    ("wk", "other", "flagged"),
+    [
+        (NO_WELLKNOWN, replace(wellknown(A), url=OTHER), True),
+        (NO_WELLKNOWN, replace(NO_WELLKNOWN, url=OTHER), False),
+        (NO_WELLKNOWN, replace(got(200, b"<html>"), url=OTHER), False),
+        (NO_WELLKNOWN, None, False),
+        (wellknown(A), replace(wellknown(A), url=OTHER), False),
+    ],
+)
+def test_wellknown_on_other_host(wk: Fetch, other: Fetch | None, flagged: bool) -> None:
+    """A client well-known served only on `matrix.<server>` is pointed out: clients ask the server name."""
+    observations = replace(obs(wk, NOT_IMPLEMENTED), other_host_wellknown=other)
+    codes = {f.code for f in analyse(observations).findings}
+    assert ("wellknown-on-other-host" in codes) is flagged

@@ -50,7 +50,6 @@ def answer(
         (answer(401, b""), "auth", 0),
         # ruma `is_endpoint_not_implemented`: only 404 with `M_UNRECOGNIZED` means "not implemented".
         (answer(404, {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"}), "missing", 0),
-        (answer(404, b'\xef\xbb\xbf{"errcode":"M_UNRECOGNIZED"}'), "missing", 0),
         (answer(404, {"errcode": "M_NOT_FOUND"}), "not-found", 0),
         (answer(404, b"<html><body>404 Not Found</body></html>", headers=HTML), "proxy-404", 0),
         (answer(404, b"404 page not found", headers=TEXT), "proxy-404", 0),

@@ -66,6 +66,12 @@ def hs(base_url: object) -> dict[str, object]:
         (wk({"m.homeserver": "https://m"}), FAIL_PROMPT, None, {"wellknown-no-base-url"}),
         (wk(hs("")), FAIL_PROMPT, None, {"wellknown-no-base-url"}),
         (wk(hs(None)), FAIL_PROMPT, None, {"wellknown-no-base-url"}),
+        (wk(hs(0)), FAIL_PROMPT, None, {"wellknown-no-base-url"}),
+        (wk(hs(False)), FAIL_PROMPT, None, {"wellknown-no-base-url"}),
+        # Truthy in JavaScript, so js-sdk goes on to parse them as URLs, and fails.
+        (wk(hs(True)), FAIL_ERROR, None, {"base-url-invalid"}),
+        (wk(hs([])), FAIL_ERROR, None, {"base-url-invalid"}),
+        (wk(hs("0")), FAIL_ERROR, None, {"base-url-invalid"}),
         # ...and one that is not a valid URL is FAIL_ERROR.
         (wk(hs(42)), FAIL_ERROR, None, {"base-url-invalid"}),
         (wk(hs("matrix.example.org")), FAIL_ERROR, None, {"base-url-invalid"}),
