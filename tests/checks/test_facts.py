@@ -83,19 +83,33 @@ PLAIN_404 = Fetch(url=LK, status=404, body=b"404 page not found")
 @pytest.mark.parametrize(
     ("observations", "key", "value"),
     [
-        (Observations(parse_server_name("example.org"), ANSWER), "versions", None),
-        (Observations(parse_server_name("example.org"), ANSWER), "transports_unstable", None),
-        (Observations(parse_server_name("example.org"), ANSWER), "probes", {}),
-        (Observations(parse_server_name("example.org"), ANSWER), "base_url_assumed", False),
+        (Observations(server=parse_server_name("example.org"), wellknown=ANSWER), "versions", None),
         (
-            Observations(parse_server_name("example.org"), ANSWER, base_url_assumed=True),
+            Observations(server=parse_server_name("example.org"), wellknown=ANSWER),
+            "transports_unstable",
+            None,
+        ),
+        (Observations(server=parse_server_name("example.org"), wellknown=ANSWER), "probes", {}),
+        (Observations(server=parse_server_name("example.org"), wellknown=ANSWER), "base_url_assumed", False),
+        (
+            Observations(server=parse_server_name("example.org"), wellknown=ANSWER, base_url_assumed=True),
             "base_url_assumed",
             True,
         ),
-        (Observations(parse_server_name("example.org"), ANSWER, deadline_hit=True), "deadline_hit", True),
-        (Observations(parse_server_name("example.org"), ANSWER), "wellknown", fetch_facts(ANSWER)),
         (
-            Observations(parse_server_name("example.org"), ANSWER, transports_preflight=PLAIN_404),
+            Observations(server=parse_server_name("example.org"), wellknown=ANSWER, deadline_hit=True),
+            "deadline_hit",
+            True,
+        ),
+        (
+            Observations(server=parse_server_name("example.org"), wellknown=ANSWER),
+            "wellknown",
+            fetch_facts(ANSWER),
+        ),
+        (
+            Observations(
+                server=parse_server_name("example.org"), wellknown=ANSWER, transports_preflight=PLAIN_404
+            ),
             "transports_preflight",
             fetch_facts(PLAIN_404),
         ),
@@ -119,8 +133,12 @@ def test_facts(observations: Observations, key: str, value: object) -> None:
 )
 def test_probe_facts(sfu_get: Fetch, reaches: str) -> None:
     """Each probe shows its five fetches and, in words, which server the URL reaches."""
-    probe = ProbeResult(LK, PLAIN_404, sfu_get, BAD_JSON, PLAIN_404, PLAIN_404)
-    shown = facts(Observations(parse_server_name("example.org"), ANSWER, probes={LK: probe}))["probes"]
+    probe = ProbeResult(
+        url=LK, preflight=PLAIN_404, sfu_get=sfu_get, get_token=BAD_JSON, healthz=PLAIN_404, root=PLAIN_404
+    )
+    shown = facts(
+        Observations(server=parse_server_name("example.org"), wellknown=ANSWER, probes={LK: probe})
+    )["probes"]
     assert shown == {
         LK: {
             "preflight": fetch_facts(PLAIN_404),

@@ -47,6 +47,9 @@ def lk(url: object) -> dict[str, object]:
         ([lk("rtc.example.org")], {"focus-url-invalid"}),
         ([lk("ftp://rtc.example.org")], {"focus-url-invalid"}),
         ([lk("https://")], {"focus-url-invalid"}),
+        # A query or fragment swallows the route clients append (Element Call `openIDSFU.ts`).
+        ([lk("https://rtc.example.org/?x=1")], {"focus-url-invalid"}),
+        ([lk("https://rtc.example.org/lk#x")], {"focus-url-invalid"}),
         ([lk("https://rtc.example.org:99999")], {"focus-url-invalid"}),
         ([lk("https://rtc example.org")], {"focus-url-invalid"}),
         ([lk("http://rtc.example.org")], {"focus-url-not-https"}),

@@ -128,13 +128,35 @@ def test_reaches_service(fetch: Fetch, reaches: bool) -> None:
         (replace(SERVICE, sfu_get=got(None, error=FetchError.TIMEOUT)), BROKEN, ["livekit-unreachable"]),
         (replace(SERVICE, sfu_get=got(None, error=FetchError.TLS)), BROKEN, ["livekit-tls-error"]),
         # Nothing answered at all: one cause, said once.
-        (ProbeResult(URL, DOWN, DOWN, DOWN, DOWN, DOWN), UNREACHABLE, ["livekit-unreachable"]),
         (
-            ProbeResult(URL, *[got(None, error=FetchError.TLS)] * 5),
+            ProbeResult(url=URL, preflight=DOWN, sfu_get=DOWN, get_token=DOWN, healthz=DOWN, root=DOWN),
+            UNREACHABLE,
+            ["livekit-unreachable"],
+        ),
+        (
+            ProbeResult(
+                url=URL,
+                preflight=got(None, error=FetchError.TLS),
+                sfu_get=got(None, error=FetchError.TLS),
+                get_token=got(None, error=FetchError.TLS),
+                healthz=got(None, error=FetchError.TLS),
+                root=got(None, error=FetchError.TLS),
+            ),
             UNREACHABLE,
             ["livekit-tls-error"],
         ),
-        (ProbeResult(URL, *[got(None, error=FetchError.BLOCKED)] * 5), BLOCKED, ["address-blocked"]),
+        (
+            ProbeResult(
+                url=URL,
+                preflight=got(None, error=FetchError.BLOCKED),
+                sfu_get=got(None, error=FetchError.BLOCKED),
+                get_token=got(None, error=FetchError.BLOCKED),
+                healthz=got(None, error=FetchError.BLOCKED),
+                root=got(None, error=FetchError.BLOCKED),
+            ),
+            BLOCKED,
+            ["address-blocked"],
+        ),
     ],
 )
 def test_judge_probe(probe: ProbeResult, health: str, codes: list[str]) -> None:

@@ -65,12 +65,30 @@ BAD_JSON = got(400, {"errcode": "M_BAD_JSON"})
 
 
 def healthy(url: str) -> dict[str, ProbeResult]:
-    return {url: ProbeResult(url, PREFLIGHT, BAD_JSON, BAD_JSON, got(200), PLAIN_404)}
+    return {
+        url: ProbeResult(
+            url=url,
+            preflight=PREFLIGHT,
+            sfu_get=BAD_JSON,
+            get_token=BAD_JSON,
+            healthz=got(200),
+            root=PLAIN_404,
+        )
+    }
 
 
 def broken(url: str) -> dict[str, ProbeResult]:
     """A path prefix the proxy does not strip: every route answers a plain 404."""
-    return {url: ProbeResult(url, PREFLIGHT, PLAIN_404, PLAIN_404, PLAIN_404, PLAIN_404)}
+    return {
+        url: ProbeResult(
+            url=url,
+            preflight=PREFLIGHT,
+            sfu_get=PLAIN_404,
+            get_token=PLAIN_404,
+            healthz=PLAIN_404,
+            root=PLAIN_404,
+        )
+    }
 
 
 def obs(
@@ -103,6 +121,9 @@ def obs(
         (obs(NO_WELLKNOWN, AUTH), "warning", UNKNOWN, None, set()),
         # A broken backend that no client uses is only a warning.
         (obs(wellknown(A), endpoint(A), {**healthy(A), **broken(B)}), "warning", "working", A, set()),
+        # A broken backend only Element Call 0.19-0.23 reads (well-known `[0]`) while the current
+        # clients use the endpoint's healthy one: only an older client fails, so a warning.
+        (obs(wellknown(B), endpoint(A), {**healthy(A), **broken(B)}), "warning", "working", A, set()),
         # A current client gets no backend: Element Call ≥ 0.24 standalone never reads the well-known
         # (element-call `RtcTransportAutoDiscovery.discoverPreferredTransport`).
         (

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from foci_bot.checks.transports import ANSWERED, GAVE_NOTHING, EndpointState, classify, judge_transports
-from foci_bot.model import TRANSPORTS_UNSTABLE, Fetch, FetchError, Hop
+from foci_bot.checks.transports import ANSWERED, GAVE_NOTHING, classify, judge_transports
+from foci_bot.model import TRANSPORTS_UNSTABLE, EndpointState, Fetch, FetchError, Hop
 
 URL = "https://matrix.example.org" + TRANSPORTS_UNSTABLE
 LK_URL = "https://rtc.example.org/livekit/jwt"
