@@ -46,6 +46,9 @@ class Dispatcher:
         messenger: Messenger,
         rooms: RoomSource,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        watch: WatchHandler | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config, self.checker, self.store, self.rooms = config, checker, store, rooms
         self.replier = Replier(messenger)
@@ -55,9 +58,8 @@ class Dispatcher:
         self.clock = clock
         self._in_flight: set[str] = set()
         self.room = RoomCommand(config, self.replier, rooms)
-        # Watch mode: bot/watch_command.py, bound to the running Watcher; the metrics.
-        self.watch_handler: WatchHandler | None = None
-        self.metrics: Metrics | None = None
+        # Watch mode (bot/watch_command.py, bound to the running Watcher) and the metrics.
+        self.watch_handler, self.metrics = watch, metrics
 
     def wants(self, msg: Incoming) -> commands.Command | None:
         """The command in ``msg`` when the bot should act on it now, else None (and logged)."""

@@ -1,6 +1,7 @@
-"""Watch mode and the metrics, wired into a running bot in one call.
+"""Watch mode and the metrics, built before the dispatcher and handed to it.
 
-The Matrix adapter calls :meth:`WatchMode.start` once its dispatcher exists and
+The Matrix adapter builds it, gives its ``messenger``, ``handler`` and ``metrics`` to the dispatcher,
+calls :meth:`WatchMode.start` once that dispatcher exists and
 :meth:`WatchMode.stop` when it stops; everything else happens here: the watch store beside the
 bot's own, the scheduler, the chat commands' hook, and counting what the bot sends.
 """
@@ -8,9 +9,10 @@ bot's own, the scheduler, the chat commands' hook, and counting what the bot sen
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from foci_bot.bot import reply
-from foci_bot.bot.dispatch import Dispatcher
+from foci_bot.bot.dispatch import WatchHandler
 from foci_bot.bot.metrics import Metrics
 from foci_bot.bot.replier import Messenger, RoomSource
 from foci_bot.bot.store import Store
@@ -34,38 +36,43 @@ class CountingMessenger:
 
 
 class FreshChecker:
-    """The dispatcher's checker without its cache; rebuilt when a re-login replaced it (new token)."""
+    """The commands' checker without its cache; rebuilt when a re-login replaced it (new token)."""
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self.dispatcher = dispatcher
+    def __init__(self, current: Callable[[], Checker]) -> None:
+        self.current = current
         self._base: Checker | None = None
         self._fresh: Checker | None = None
 
     def __call__(self) -> Checker:
-        base = self.dispatcher.checker
+        base = self.current()
         if self._fresh is None or base is not self._base:
             self._base, self._fresh = base, base.uncached()
         return self._fresh
 
 
 class WatchMode:
-    def __init__(self, watcher: Watcher, store: WatchStore, metrics: Metrics) -> None:
-        self.watcher, self.store, self.metrics = watcher, store, metrics
+    """Built before the dispatcher, which takes its ``messenger``, ``handler`` and ``metrics``;
+    :meth:`start` once the dispatcher exists, :meth:`stop` at the end."""
 
-    @classmethod
-    def start(
-        cls, config: Config, store: Store, dispatcher: Dispatcher, messenger: Messenger, rooms: RoomSource
-    ) -> WatchMode:
-        metrics = Metrics()
-        counted = CountingMessenger(messenger, metrics)
-        dispatcher.replier.messenger = counted  # answers to commands count as replies too
-        dispatcher.metrics = metrics
-        watches = WatchStore(store.path)
-        watcher = Watcher(config, watches, FreshChecker(dispatcher), rooms, counted, metrics)
-        dispatcher.watch_handler = functools.partial(handle_watch, watcher)
-        metrics.serve(config.metrics)
-        watcher.start()
-        return cls(watcher, watches, metrics)
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        messenger: Messenger,
+        rooms: RoomSource,
+        checker: Callable[[], Checker],
+    ) -> None:
+        self.config = config
+        self.metrics = Metrics()
+        #: Every event the bot sends goes through this, so answers to commands count as replies too.
+        self.messenger = CountingMessenger(messenger, self.metrics)
+        self.store = WatchStore(store.path)
+        self.watcher = Watcher(config, self.store, FreshChecker(checker), rooms, self.messenger, self.metrics)
+        self.handler: WatchHandler = functools.partial(handle_watch, self.watcher)
+
+    def start(self) -> None:
+        self.metrics.serve(self.config.metrics)
+        self.watcher.start()
 
     async def stop(self) -> None:
         await self.watcher.stop()

@@ -35,14 +35,13 @@ def test_room_allowed_users_apply(tmp_path: Path, sender: str, command: wc.Watch
         f'store_dir = "{tmp_path / "store"}"\n[bot]\nroom_allowed_users = ["@admin:x.test"]\n'
     )
     config = load_config(path)
-    dispatcher = Dispatcher(config, None, Store(tmp_path / "store"), None, None)  # type: ignore[arg-type]
     seen: list[wc.WatchCommand] = []
 
     async def handler(msg: Incoming, cmd: wc.WatchCommand) -> str:
         seen.append(cmd)
         return "handled"
 
-    dispatcher.watch_handler = handler
+    dispatcher = Dispatcher(config, None, Store(tmp_path / "store"), None, None, watch=handler)  # type: ignore[arg-type]
     msg = Incoming("!r:x.test", "$e", sender, "", 0)
     assert asyncio.run(dispatcher.on_watch_command(msg, command)) == answer
     assert seen == ([command] if answer == "handled" else [])

@@ -27,6 +27,7 @@ from foci_bot.bot.store import Store, private_dir
 from foci_bot.bot.syncpos import SyncPositions
 from foci_bot.bot.watch_mode import WatchMode
 from foci_bot.config import Config
+from foci_bot.engine.discover import Checker
 from foci_bot.engine.http import HttpClient
 from foci_bot.engine.setup import answer_options, bot_http_options, own_checker
 
@@ -82,13 +83,27 @@ class MatrixBot(SessionMixin, RoomsMixin):
             checker = own_checker(
                 self.config, http, answer_options(self.config.checks), self.client.access_token
             )
-            self.dispatcher = Dispatcher(self.config, checker, self.store, self, self)
-            self.watch = WatchMode.start(self.config, self.store, self.dispatcher, self, self)
+            # Watch checks follow the commands' checker, which a re-login replaces (new token).
+            self.watch = WatchMode(self.config, self.store, self, self, lambda: self._checker())
+            self.dispatcher = Dispatcher(
+                self.config,
+                checker,
+                self.store,
+                self.watch.messenger,
+                self,
+                watch=self.watch.handler,
+                metrics=self.watch.metrics,
+            )
+            self.watch.start()
             try:
                 await self._sync_forever()
             finally:
                 await self.watch.stop()
                 await self.shutdown()
+
+    def _checker(self) -> Checker:
+        assert self.dispatcher is not None, "the dispatcher exists before watch checks start"
+        return self.dispatcher.checker
 
     async def shutdown(self, grace: float = 1.0) -> None:
         """Let running commands finish briefly, then cancel them; their batches stay unstored."""
