@@ -1,13 +1,18 @@
 """A fleet of fake homeservers and lk-jwt-services with injected latency, in a child process.
 
-Used by the benchmarks so that the server's CPU time is not counted as foci-bot's.
+Used by the benchmarks so that the server's CPU time is not counted as foci-bot's. The fleet counts
+what it sees, server side: TLS handshakes per host name (through the server's SNI callback, which
+runs once per handshake) and requests per host.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import ssl
 import tempfile
+import threading
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -48,9 +53,59 @@ def fleet_hosts(count: int, *, dead_every: int = 0, shared_foci: int = 10) -> di
     return hosts
 
 
-def _delayed(routes: Mapping[str, Mapping[str, Route]], latency: float) -> dict[str, dict[str, Route]]:
-    def wrap(spec: Route) -> Route:
+class _Counts:
+    """Handshakes and requests per host, written by the server thread, read on request."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.handshakes: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()
+
+    def handshake(self, _sock: ssl.SSLObject, name: str | None, _context: ssl.SSLContext) -> None:
+        with self.lock:
+            self.handshakes[name or "(no SNI)"] += 1
+
+    def request(self, host: str) -> None:
+        with self.lock:
+            self.requests[host] += 1
+
+    def take(self) -> FleetCounts:
+        with self.lock:
+            counts = FleetCounts(dict(self.handshakes), dict(self.requests))
+            self.handshakes.clear()
+            self.requests.clear()
+        return counts
+
+
+@dataclass(frozen=True)
+class FleetCounts:
+    handshakes: dict[str, int]
+    requests: dict[str, int]
+
+    @property
+    def per_host(self) -> float:
+        """TLS handshakes per distinct host name that was contacted."""
+        return sum(self.handshakes.values()) / max(1, len(self.handshakes))
+
+    @property
+    def most(self) -> tuple[str, int]:
+        return max(self.handshakes.items(), key=lambda kv: kv[1], default=("-", 0))
+
+
+class _CountingWeb(FakeWeb):
+    counts: _Counts
+
+    async def _serve(self, sock: Any, context: ssl.SSLContext) -> None:
+        context.sni_callback = self.counts.handshake
+        await super()._serve(sock, context)
+
+
+def _delayed(
+    routes: Mapping[str, Mapping[str, Route]], latency: float, counts: _Counts
+) -> dict[str, dict[str, Route]]:
+    def wrap(spec: Route, host: str) -> Route:
         async def handler(request: web.Request) -> web.StreamResponse:
+            counts.request(host)
             await asyncio.sleep(latency)
             if callable(spec):
                 return await spec(request)
@@ -60,17 +115,21 @@ def _delayed(routes: Mapping[str, Mapping[str, Route]], latency: float) -> dict[
 
         return handler
 
-    return {host: {key: wrap(spec) for key, spec in table.items()} for host, table in routes.items()}
+    return {host: {key: wrap(spec, host) for key, spec in table.items()} for host, table in routes.items()}
 
 
 def _serve(hosts: dict[str, dict[str, Any]], latency: float, ca_dir: str, conn: Connection) -> None:
     ca = trustme.CA()
     pem = Path(ca_dir) / "ca.pem"
     ca.cert_pem.write_to_path(str(pem))
-    routes = _delayed(expand(hosts), latency)
-    fake = FakeWeb(ca, names=["*.fleet.test"], routes=routes).start()
+    counts = _Counts()
+    routes = _delayed(expand(hosts), latency, counts)
+    fake = _CountingWeb(ca, names=["*.fleet.test"], routes=routes)
+    fake.counts = counts
+    fake.start()
     conn.send((fake.port, str(pem)))
-    conn.recv()  # wait for "stop"
+    while conn.recv() == "counts":
+        conn.send(counts.take())
     fake.stop()
 
 
@@ -82,6 +141,12 @@ class Fleet:
     cacert: str
     _process: multiprocessing.Process
     _conn: Connection
+
+    def counts(self) -> FleetCounts:
+        """What the fleet saw since the last call (or its start)."""
+        self._conn.send("counts")
+        counts: FleetCounts = self._conn.recv()
+        return counts
 
     def stop(self) -> None:
         self._conn.send("stop")
