@@ -7,6 +7,7 @@ probes of well-known URLs, all at once). Probes are shared by URL across servers
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from foci_bot.checks.report import analyse
 from foci_bot.checks.transports import LISTED, classify
 from foci_bot.checks.wellknown import read_wellknown
 from foci_bot.engine.http import HttpClient
+from foci_bot.engine.slots import PRIORITY, Slots
 from foci_bot.model import (
     TRANSPORTS_UNSTABLE,
     TRANSPORTS_V1,
@@ -32,6 +34,7 @@ from foci_bot.servername import TargetError, parse_server_name
 
 WELLKNOWN_CAP = 64 * 1024
 PROBE_CAP = 16 * 1024
+SERVER_PARK_AFTER = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,10 @@ class Checker:
         self._homeservers = {_normal(k): v.rstrip("/") for k, v in (homeservers or {}).items()}
         self._probes: dict[str, tuple[float, asyncio.Task[ProbeResult]]] = {}
         self._reports: dict[str, tuple[float, asyncio.Task[ServerReport]]] = {}
-        self._servers = asyncio.Semaphore(self.options.concurrency)
+        # A server still waiting after a few seconds (a dead host) stops holding a slot the rest need.
+        concurrency = self.options.concurrency
+        self._servers = Slots(concurrency, park_after=SERVER_PARK_AFTER, max_parked=4 * concurrency)
+        self._started = itertools.count(1)
 
     async def check_many(self, servers: Iterable[ServerName]) -> list[ServerReport]:
         return list(await asyncio.gather(*(self.check(s) for s in servers)))
@@ -84,20 +90,22 @@ class Checker:
         self._expire(now)
         return await asyncio.shield(task)
 
+    @property
+    def _probe_ttl(self) -> float:
+        """Probes are kept for the whole run (a run never outlasts the per-server deadline by much)
+        and, in the bot, for the cache lifetime; not only while in flight."""
+        return max(self.options.cache_ttl, self.options.deadline)
+
     def _expire(self, now: float) -> None:
-        ttl = self.options.cache_ttl
-        tables: tuple[
-            dict[str, tuple[float, asyncio.Task[ServerReport]]]
-            | dict[str, tuple[float, asyncio.Task[ProbeResult]]],
-            ...,
-        ] = (self._reports, self._probes)
-        for table in tables:
+        for table, ttl in ((self._reports, self.options.cache_ttl), (self._probes, self._probe_ttl)):
             stale = [k for k, (at, t) in table.items() if t.done() and now - at > ttl]
             for k in stale:
                 del table[k]
 
     async def _check(self, server: ServerName) -> ServerReport:
-        async with self._servers:
+        # This task's requests (and the probes it starts) queue behind those of earlier servers.
+        PRIORITY.set(next(self._started))
+        async with self._servers.hold():
             started = time.monotonic()
             state = _Progress(server)
             try:
@@ -158,7 +166,7 @@ class Checker:
     async def probe(self, url: str) -> ProbeResult:
         """The four credential-free probes of one lk-jwt-service base URL, once per URL."""
         entry = self._probes.get(url)
-        if entry is None or (entry[1].done() and time.monotonic() - entry[0] > self.options.cache_ttl):
+        if entry is None or (entry[1].done() and time.monotonic() - entry[0] > self._probe_ttl):
             entry = (time.monotonic(), asyncio.ensure_future(self._probe(url)))
             self._probes[url] = entry
         return await asyncio.shield(entry[1])

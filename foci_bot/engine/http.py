@@ -3,15 +3,22 @@
 It follows redirects itself (so every hop is recorded, checked for CORS, loops and private
 addresses), caps bodies, enforces timeouts, bounds concurrency and never raises on the network's
 faults: every outcome is a :class:`~foci_bot.model.Fetch`.
+
+Requests to one host go one at a time over one keep-alive connection (one TLS handshake per host),
+a host that gave no answer within the timeout is not waited for again (see
+:mod:`foci_bot.engine.slots`), and a request's timeout starts once it has its host and a slot, so
+time spent queueing behind other work is never blamed on the server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import asyncio.sslproto
 import socket
 import ssl
 import time
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -21,7 +28,15 @@ from aiohttp.abc import ResolveResult
 
 from foci_bot import __version__
 from foci_bot.addrguard import ConnectTo, blocked_reason
+from foci_bot.engine.slots import HostGates, HostKey, Slots
 from foci_bot.model import Fetch, FetchError, Hop
+
+# asyncio gives every TLS connection a 256 KiB read buffer (CPython Lib/asyncio/sslproto.py,
+# SSLProtocol.max_size), written to at creation so it is resident at once: 1,000 connections are
+# 250 MiB. A TLS record is at most 16 KiB (RFC 8446 §5.1), so 64 KiB loses no throughput.
+_TLS_READ_BUFFER = 64 * 1024
+if getattr(asyncio.sslproto.SSLProtocol, "max_size", 0) > _TLS_READ_BUFFER:
+    asyncio.sslproto.SSLProtocol.max_size = _TLS_READ_BUFFER
 
 MAX_REDIRECTS = 5
 DEFAULT_BODY_CAP = 64 * 1024
@@ -46,6 +61,15 @@ class HttpOptions:
     connect_to: tuple[ConnectTo, ...] = ()
     cacert: str | None = None
     user_agent: str = f"foci-bot/{__version__}"
+    #: a request waiting longer than this stops counting against ``concurrency`` (see slots.py)
+    park_after: float = 1.0
+    #: how long a host that gave no answer within the timeout is not asked again
+    silent_ttl: float = 60.0
+
+
+# Set by the connector once a request has its connection (TCP and TLS done), read by the request
+# when it times out: only a host that never let us connect is remembered as silent.
+_connected: ContextVar[list[bool]] = ContextVar("_connected")
 
 
 class BlockedAddress(OSError):
@@ -67,6 +91,13 @@ class _GuardedConnector(aiohttp.TCPConnector):
         for rule in options.connect_to:
             if rule.host and rule.port:
                 self._exact.setdefault((rule.host, rule.port), rule)
+
+    async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:  # noqa: ASYNC109 - aiohttp's signature
+        connection = await super().connect(req, traces, timeout)
+        flag = _connected.get(None)
+        if flag is not None:
+            flag.append(True)
+        return connection
 
     async def _resolve_host(
         self, host: str, port: int, traces: Sequence[Any] | None = None
@@ -96,7 +127,9 @@ class HttpClient:
     def __init__(self, options: HttpOptions | None = None) -> None:
         self.options = options or HttpOptions()
         self._session: aiohttp.ClientSession | None = None
-        self._semaphore = asyncio.Semaphore(self.options.concurrency)
+        concurrency = self.options.concurrency
+        self._slots = Slots(concurrency, park_after=self.options.park_after, max_parked=4 * concurrency)
+        self._hosts = HostGates(self.options.silent_ttl)
 
     def _ssl_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context()
@@ -108,12 +141,12 @@ class HttpClient:
         connector = _GuardedConnector(
             self.options,
             ssl=self._ssl_context(),
-            limit=self.options.concurrency,
+            limit=0,  # bounded by our own slots and host gates, which know about dead hosts
             ttl_dns_cache=60,
             family=socket.AF_UNSPEC,
-            # Idle TLS connections hold ~256 KiB each and don't count against `limit`; most
-            # hosts are asked a handful of times within a second, so keep them only briefly.
-            keepalive_timeout=2,
+            # A host's requests follow each other within milliseconds on its one connection;
+            # idle TLS connections cost memory, so keep them only briefly.
+            keepalive_timeout=1,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -142,42 +175,40 @@ class HttpClient:
         hops: list[Hop] = []
         seen: set[str] = set()
         current = url
+        deadline: list[float] = []  # set when the first request starts; covers every hop
         try:
-            async with self._semaphore, asyncio.timeout(self.options.timeout):
-                while True:
-                    problem = _url_problem(current, https_only)
-                    if problem is not None:
-                        return _fail(url, method, hops, problem, current, started)
-                    seen.add(current)
-                    status, resp_headers, body = await self._one(current, method, headers, body_cap)
-                    location = resp_headers.get("location")
-                    if status in (301, 302, 303, 307, 308) and location:
-                        hops.append(Hop(current, status, resp_headers.get("access-control-allow-origin")))
-                        nxt = urljoin(current, location)
-                        if nxt in seen:
-                            return _fail(url, method, hops, (FetchError.REDIRECT_LOOP, nxt), nxt, started)
-                        if len(hops) >= MAX_REDIRECTS:
-                            detail = f"more than {MAX_REDIRECTS} redirects"
-                            return _fail(
-                                url, method, hops, (FetchError.TOO_MANY_REDIRECTS, detail), nxt, started
-                            )
-                        if _origin(nxt) != _origin(current):
-                            # Credentials are for the origin they were meant for, never a redirect target.
-                            headers = {
-                                k: v for k, v in (headers or {}).items() if k.lower() != "authorization"
-                            }
-                        current = nxt
-                        continue
-                    return Fetch(
-                        url=url,
-                        method=method,
-                        status=status,
-                        headers=resp_headers,
-                        body=body,
-                        final_url=current,
-                        hops=tuple(hops),
-                        elapsed_ms=_ms(started),
-                    )
+            while True:
+                problem = _url_problem(current, https_only)
+                if problem is not None:
+                    return _fail(url, method, hops, problem, current, started)
+                seen.add(current)
+                status, resp_headers, body = await self._one(current, method, headers, body_cap, deadline)
+                location = resp_headers.get("location")
+                if status in (301, 302, 303, 307, 308) and location:
+                    hops.append(Hop(current, status, resp_headers.get("access-control-allow-origin")))
+                    nxt = urljoin(current, location)
+                    if nxt in seen:
+                        return _fail(url, method, hops, (FetchError.REDIRECT_LOOP, nxt), nxt, started)
+                    if len(hops) >= MAX_REDIRECTS:
+                        detail = f"more than {MAX_REDIRECTS} redirects"
+                        return _fail(url, method, hops, (FetchError.TOO_MANY_REDIRECTS, detail), nxt, started)
+                    if _origin(nxt) != _origin(current):
+                        # Credentials are for the origin they were meant for, never a redirect target.
+                        headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+                    current = nxt
+                    continue
+                return Fetch(
+                    url=url,
+                    method=method,
+                    status=status,
+                    headers=resp_headers,
+                    body=body,
+                    final_url=current,
+                    hops=tuple(hops),
+                    elapsed_ms=_ms(started),
+                )
+        except _Silent as exc:
+            return _fail(url, method, hops, (FetchError.TIMEOUT, str(exc)), current, started)
         except _TooLarge as exc:
             return _fail(url, method, hops, (FetchError.TOO_LARGE, str(exc)), current, started)
         except TimeoutError:
@@ -199,27 +230,71 @@ class HttpClient:
             return _fail(url, method, hops, (FetchError.PROTOCOL, _short(exc)), current, started)
 
     async def _one(
-        self, url: str, method: str, headers: Mapping[str, str] | None, cap: int
+        self, url: str, method: str, headers: Mapping[str, str] | None, cap: int, deadline: list[float]
     ) -> tuple[int, dict[str, str], bytes]:
+        """One hop, once this host is free and a slot is ours; the first hop starts the clock."""
         assert self._session is not None, "use HttpClient as an async context manager"
-        async with self._session.request(
-            method,
-            url,
-            headers=dict(headers or {}),
-            allow_redirects=False,
-            max_line_size=8190,
-            max_field_size=8190,
-        ) as resp:
-            kept = {k: resp.headers[k][:512] for k in _KEPT_HEADERS if k in resp.headers}
-            declared = resp.content_length
-            if declared is not None and declared > cap:
-                raise _TooLarge(f"body of {declared} bytes, over the {cap}-byte limit")
-            body = bytearray()
-            async for chunk in resp.content.iter_chunked(16384):
-                body += chunk
-                if len(body) > cap:
-                    raise _TooLarge(f"body over the {cap}-byte limit")
-            return resp.status, kept, bytes(body)
+        key = _host_key(url)
+        asking = False
+        connected: list[bool] = []
+        _connected.set(connected)
+        limit = asyncio.timeout_at(deadline[0] if deadline else None)
+        try:
+            async with limit, self._hosts.hold(key):
+                why = self._hosts.silent(key)
+                if why is not None:
+                    raise _Silent(why)
+                async with self._slots.hold():
+                    if not deadline:
+                        deadline.append(asyncio.get_running_loop().time() + self.options.timeout)
+                        limit.reschedule(deadline[0])
+                    asking = True
+                    async with self._session.request(
+                        method,
+                        url,
+                        headers=dict(headers or {}),
+                        allow_redirects=False,
+                        max_line_size=8190,
+                        max_field_size=8190,
+                    ) as resp:
+                        return resp.status, *await _read(resp, cap)
+        except TimeoutError:
+            if asking and not connected:
+                # Not even a connection (TCP and TLS) within the timeout: the host is down, so later
+                # requests to it fail at once the same way. A host that connects but does not answer
+                # one path may still answer others, so it is asked again.
+                where = f"{key[1]}:{key[2]}"
+                self._hosts.mark_silent(
+                    key, f"no connection within {self.options.timeout:g} s ({where} did not connect before)"
+                )
+            raise
+
+
+async def _read(resp: aiohttp.ClientResponse, cap: int) -> tuple[dict[str, str], bytes]:
+    kept = {k: resp.headers[k][:512] for k in _KEPT_HEADERS if k in resp.headers}
+    declared = resp.content_length
+    if declared is not None and declared > cap:
+        raise _TooLarge(f"body of {declared} bytes, over the {cap}-byte limit")
+    body = bytearray()
+    async for chunk in resp.content.iter_chunked(16384):
+        body += chunk
+        if len(body) > cap:
+            raise _TooLarge(f"body over the {cap}-byte limit")
+    return kept, bytes(body)
+
+
+class _Silent(Exception):
+    """The host gave no answer within the timeout to an earlier request."""
+
+
+def _host_key(url: str) -> HostKey:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return (
+        scheme,
+        (parts.hostname or "").rstrip(".").lower(),
+        parts.port or (443 if scheme == "https" else 80),
+    )
 
 
 class _TooLarge(Exception):
