@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 MAX_URL = 2048
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
 
 
 def http_url(value: object) -> str | None:
     """The value as an absolute http(s) URL without trailing ``/``, or None when it is not one."""
     if not isinstance(value, str) or len(value) > MAX_URL:
         return None
-    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in value):
+    if _CONTROL_OR_SPACE.search(value):
         return None
     try:
         parts = urlsplit(value)
