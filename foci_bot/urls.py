@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlsplit, urlunsplit
 
@@ -13,6 +14,12 @@ def http_url(value: object) -> str | None:
     """The value as an absolute http(s) URL without trailing ``/``, or None when it is not one."""
     if not isinstance(value, str) or len(value) > MAX_URL:
         return None
+    return _http_url(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _http_url(value: str) -> str | None:
+    """Memoised: a room's verdict looks at the same few focus URLs once per server."""
     if _CONTROL_OR_SPACE.search(value):
         return None
     try:
