@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import socket
 import ssl
 import tempfile
 import threading
@@ -30,7 +31,8 @@ FOCUS_KEY = "org.matrix.msc4143.rtc_foci"
 def fleet_hosts(count: int, *, dead_every: int = 0, shared_foci: int = 10) -> dict[str, dict[str, Any]]:
     """``count`` Synapse-like servers (well-known + 401 endpoint) sharing ``shared_foci`` focus URLs.
 
-    Every ``dead_every``-th server (if set) hangs on its well-known, like a dead host.
+    Every ``dead_every``-th server (if set) hangs on its well-known; see :func:`dead_rules` to make
+    those hosts unreachable instead.
     """
     hosts: dict[str, dict[str, Any]] = {}
     for n in range(shared_foci):
@@ -100,6 +102,10 @@ class _CountingWeb(FakeWeb):
         await super()._serve(sock, context)
 
 
+def dead_servers(count: int, dead_every: int) -> list[str]:
+    return [f"hs{i}.fleet.test" for i in range(count) if dead_every and i % dead_every == dead_every - 1]
+
+
 def _delayed(
     routes: Mapping[str, Mapping[str, Route]], latency: float, counts: _Counts
 ) -> dict[str, dict[str, Route]]:
@@ -127,9 +133,14 @@ def _serve(hosts: dict[str, dict[str, Any]], latency: float, ca_dir: str, conn: 
     fake = _CountingWeb(ca, names=["*.fleet.test"], routes=routes)
     fake.counts = counts
     fake.start()
-    conn.send((fake.port, str(pem)))
+    # A host that is down: the kernel completes TCP (the backlog) but nothing ever answers TLS.
+    down = socket.socket()
+    down.bind(("127.0.0.1", 0))
+    down.listen(4096)
+    conn.send((fake.port, down.getsockname()[1], str(pem)))
     while conn.recv() == "counts":
         conn.send(counts.take())
+    down.close()
     fake.stop()
 
 
@@ -138,8 +149,9 @@ class Fleet:
     """The running child process and how to reach it."""
 
     port: int
+    down_port: int  # a port that accepts TCP and never answers: route dead hosts here
     cacert: str
-    _process: multiprocessing.Process
+    _process: multiprocessing.process.BaseProcess
     _conn: Connection
 
     def counts(self) -> FleetCounts:
@@ -162,5 +174,5 @@ def start_fleet(hosts: dict[str, dict[str, Any]], latency: float) -> Fleet:
         target=_serve, args=(hosts, latency, ca_dir, child), daemon=True
     )
     process.start()
-    port, cacert = parent.recv()
-    return Fleet(port, cacert, process, parent)
+    port, down_port, cacert = parent.recv()
+    return Fleet(port, down_port, cacert, process, parent)

@@ -32,7 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 
-from benchmarks.fleet import fleet_hosts, start_fleet
+from benchmarks.fleet import dead_servers, fleet_hosts, start_fleet
 from foci_bot.addrguard import ConnectTo
 from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
@@ -142,16 +142,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per fake request")
-    parser.add_argument("--dead-every", type=int, default=10, help="every Nth server hangs (0: none)")
+    parser.add_argument("--dead-every", type=int, default=10, help="every Nth server is dead (0: none)")
+    parser.add_argument(
+        "--dead-kind", choices=("hang", "down"), default="hang",
+        help="hang: connects, its well-known never answers (other paths do); down: never completes TLS",
+    )  # fmt: skip
     parser.add_argument("--deadline", type=float, default=20.0, help="seconds for the whole room check")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per request")
     parser.add_argument("--concurrency", type=int, default=64)
     args = parser.parse_args(argv)
     sizes = [min(int(s), MAX_SIZE) for s in args.sizes.split(",")]
     fleet = start_fleet(fleet_hosts(max(sizes), dead_every=args.dead_every), args.latency)
+    down: tuple[ConnectTo, ...] = ()
+    if args.dead_kind == "down":
+        dead = dead_servers(max(sizes), args.dead_every)
+        down = tuple(ConnectTo.parse(f"{host}:443:127.0.0.1:{fleet.down_port}") for host in dead)
     http = HttpOptions(
         timeout=args.timeout, concurrency=args.concurrency, allow_private=True, cacert=fleet.cacert,
-        connect_to=(ConnectTo.parse(f":443:127.0.0.1:{fleet.port}"),),
+        connect_to=(*down, ConnectTo.parse(f":443:127.0.0.1:{fleet.port}")),
     )  # fmt: skip
     options = CheckOptions(deadline=max(args.deadline * 0.5, args.deadline - 1), cache_ttl=300,
                            concurrency=args.concurrency)  # fmt: skip
@@ -160,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         ref = reference(http, options, args.dead_every)
         limit = args.timeout + ref.chain_s
         fleet.counts()
-        print(f"latency {args.latency * 1000:.0f} ms/request, every {args.dead_every}th server dead, "
+        print(f"latency {args.latency * 1000:.0f} ms/request, every {args.dead_every}th server dead ({args.dead_kind}), "
               f"deadline {args.deadline:g} s, timeout {args.timeout:g} s, concurrency {args.concurrency}; "
               f"a live server alone takes {ref.chain_s * 1000:.0f} ms, so the limit is {limit:.2f} s")  # fmt: skip
         print(f"{'servers':>7} {'wall s':>7} {'x limit':>7} {'CPU ms/srv':>10} {'peak RSS MiB':>12} "

@@ -18,7 +18,7 @@ from foci_bot.checks.report import analyse
 from foci_bot.checks.transports import LISTED, classify
 from foci_bot.checks.wellknown import read_wellknown
 from foci_bot.engine.http import HttpClient
-from foci_bot.engine.slots import PRIORITY, Slots
+from foci_bot.engine.slots import ON_PARK, PRIORITY, Slots
 from foci_bot.model import (
     TRANSPORTS_UNSTABLE,
     TRANSPORTS_V1,
@@ -34,7 +34,6 @@ from foci_bot.servername import TargetError, parse_server_name
 
 WELLKNOWN_CAP = 64 * 1024
 PROBE_CAP = 16 * 1024
-SERVER_PARK_AFTER = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +61,10 @@ class Checker:
         self._homeservers = {_normal(k): v.rstrip("/") for k, v in (homeservers or {}).items()}
         self._probes: dict[str, tuple[float, asyncio.Task[ProbeResult]]] = {}
         self._reports: dict[str, tuple[float, asyncio.Task[ServerReport]]] = {}
-        # A server still waiting after a few seconds (a dead host) stops holding a slot the rest need.
+        # A server waiting on a request that got no answer for a while (a dead host) stops holding
+        # a slot the rest need: its parked request parks it (see engine/slots.py).
         concurrency = self.options.concurrency
-        self._servers = Slots(concurrency, park_after=SERVER_PARK_AFTER, max_parked=4 * concurrency)
+        self._servers = Slots(concurrency, park_after=None, max_parked=4 * concurrency)
         self._started = itertools.count(1)
 
     async def check_many(self, servers: Iterable[ServerName]) -> list[ServerReport]:
@@ -105,7 +105,8 @@ class Checker:
     async def _check(self, server: ServerName) -> ServerReport:
         # This task's requests (and the probes it starts) queue behind those of earlier servers.
         PRIORITY.set(next(self._started))
-        async with self._servers.hold():
+        async with self._servers.hold() as held:
+            ON_PARK.set(held.park)
             started = time.monotonic()
             state = _Progress(server)
             try:

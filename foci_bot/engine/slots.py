@@ -1,9 +1,11 @@
 """Bounds on work in flight that a dead or slow host cannot exhaust, and one request per host.
 
-:class:`Slots` bounds how much work runs at once, but work that outlasts ``park_after`` seconds
-stops counting (it is *parked*), up to ``max_parked`` of them: a host that never answers keeps its
-socket until the timeout, but not a slot the living servers need. The parked count is bounded, so
-an overloaded process cannot let everything park and grow without limit.
+:class:`Slots` bounds how much work runs at once, but a request still without an answer after
+``park_after`` seconds stops counting (it is *parked*), and so does the server waiting on it, up to
+``max_parked`` of them: a host that never answers keeps its socket until the timeout, but not a
+slot the living servers need. Servers park only through a parked request, never by their own age,
+so an overloaded process does not let every slow-because-queued server in at once. The parked
+count is bounded, so nothing grows without limit.
 
 :class:`HostGates` lets one request at a time reach each host, so a server's chain (well-known,
 versions, transports) and a focus's probes ride one keep-alive connection with one TLS handshake
@@ -18,7 +20,7 @@ import asyncio
 import heapq
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 
@@ -33,7 +35,7 @@ PRIORITY: ContextVar[float] = ContextVar("foci_priority", default=0.0)
 
 
 class Slots:
-    def __init__(self, size: int, *, park_after: float, max_parked: int) -> None:
+    def __init__(self, size: int, *, park_after: float | None, max_parked: int) -> None:
         self._free = size
         self._waiting: list[tuple[float, int, asyncio.Future[None]]] = []  # a heap
         self._order = itertools.count()
@@ -63,30 +65,54 @@ class Slots:
         self._free += 1
 
     @asynccontextmanager
-    async def hold(self) -> AsyncIterator[None]:
+    async def hold(self) -> AsyncIterator[Hold]:
+        """A slot until the block ends, or until it is parked: by ``park_after`` or by hand."""
         await self._acquire()
-        loop = asyncio.get_running_loop()
-        parked = False
-        timer: list[asyncio.TimerHandle] = []
-
-        def park() -> None:
-            nonlocal parked
-            if self._parked < self._max_parked:
-                parked = True
-                self._parked += 1
-                self._release()
-            else:  # too many parked already: keep the slot and look again later
-                timer[0] = loop.call_later(self._park_after, park)
-
-        timer.append(loop.call_later(self._park_after, park))
+        held = Hold(self)
+        if self._park_after is not None:
+            held.timer = asyncio.get_running_loop().call_later(self._park_after, held.park)
         try:
-            yield
+            yield held
         finally:
-            timer[0].cancel()
-            if parked:
+            held.done = True
+            if held.timer is not None:
+                held.timer.cancel()
+            if held.parked:
                 self._parked -= 1
             else:
                 self._release()
+
+
+class Hold:
+    """One held slot."""
+
+    __slots__ = ("_slots", "done", "parked", "timer")
+
+    def __init__(self, slots: Slots) -> None:
+        self._slots = slots
+        self.done = False  # a late park (from work outliving the hold) must not free a slot twice
+        self.parked = False
+        self.timer: asyncio.TimerHandle | None = None
+
+    def park(self) -> None:
+        """Stop counting against the slots (once), unless too many are parked already."""
+        slots = self._slots
+        if self.parked or self.done:
+            return
+        if slots._parked < slots._max_parked:
+            self.parked = True
+            slots._parked += 1
+            slots._release()
+            on_park = ON_PARK.get()
+            if on_park is not None:
+                on_park()
+        elif slots._park_after is not None:  # look again later
+            self.timer = asyncio.get_running_loop().call_later(slots._park_after, self.park)
+
+
+#: Called when a request parks: the Checker parks the server that is waiting on it, so a dead
+#: server stops holding a server slot, while servers that are merely queued keep theirs.
+ON_PARK: ContextVar[Callable[[], None] | None] = ContextVar("foci_on_park", default=None)
 
 
 class _Gate:
