@@ -233,6 +233,12 @@ CATALOGUE: dict[str, Entry] = {
         "Use the lk-jwt-service base URL, e.g. `https://rtc.example.org/livekit/jwt`.",
         "domain.md §3",
     ),
+    "focus-url-credentials": Entry(
+        "error",
+        "`livekit_service_url` carries a user name and password (`user:pass@`): published to anyone, and browsers refuse fetch() to such a URL, so browser clients fail; foci-bot shows it as `***@` and does not probe it.",
+        "Remove the `user:pass@` part; lk-jwt-service authenticates callers by their OpenID token, not by URL credentials.",
+        "WHATWG Fetch standard, `new Request()`: a URL that includes credentials throws a TypeError",
+    ),
     "focus-url-not-https": Entry(
         "warning",
         "`livekit_service_url` is not https; browsers block it from an https page.",

@@ -7,16 +7,16 @@ documented in ``config.sample.toml``.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
-import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from foci_bot.addrguard import ConnectTo, ConnectToError
-from foci_bot.servername import TargetError, parse_server_name
+from foci_bot.servername import TargetError, parse_server_name, split_sigil_id
 
 ACK_MODES = ("reaction", "notice", "none")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -43,7 +43,7 @@ class MatrixConfig:
     @property
     def server_name(self) -> str:
         """The part of the bot's user ID after the first colon."""
-        return self.user_id.partition(":")[2]
+        return split_sigil_id(self.user_id)[1] or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +109,12 @@ class _Table:
             raise ConfigError(f"[{self.name}] {key} must be above {low:g} and at most {high:g}")
         return value
 
+    def non_negative(self, key: str, default: float, high: float) -> float:
+        value = float(self._get(key, (int, float), "a number", default))
+        if not 0 <= value <= high:
+            raise ConfigError(f"[{self.name}] {key} must be between 0 and {high:g}")
+        return value
+
     def integer(self, key: str, default: int, low: int, high: int) -> int:
         value: int = self._get(key, int, "an integer", default)
         if not low <= value <= high:
@@ -119,11 +125,9 @@ class _Table:
         return bool(self._get(key, bool, "true or false", default))
 
     def strings(self, key: str, check: Callable[[str], object] | None = None) -> tuple[str, ...] | None:
-        value = self._get(key, (list, str), "a list of strings", None)
+        value = self._get(key, list, "a list of strings", None)
         if value is None:
             return None
-        if isinstance(value, str):  # a single string stands for a one-item list
-            value = [value]
         if not all(isinstance(v, str) for v in value):
             raise ConfigError(f"[{self.name}] {key} must be a list of strings")
         for item in value:
@@ -143,10 +147,27 @@ class _Table:
     def done(self) -> None:
         unknown = sorted(set(self.data) - self.read)
         if unknown:
-            raise ConfigError(f"[{self.name}] {unknown[0]} is not a known key")
+            raise ConfigError(unknown_key(self.name, unknown[0], self.read))
 
 
 _REQUIRED = object()
+
+# Spellings earlier versions accepted, with the one spelling that replaces each.
+_OLD_SPELLINGS = {
+    "accept_invites": "accept_invites_from (a list of user patterns)",
+    "rate_limit_per_minute": "rate_limit (with rate_limit_window = 60)",
+    "cache_lifetime": "cache_ttl",
+    "cache_seconds": "cache_ttl",
+}
+
+
+def unknown_key(table: str, key: str, known: Collection[str]) -> str:
+    """One line for a key that is not known, naming the right spelling when there is one."""
+    if key in _OLD_SPELLINGS:
+        return f"[{table}] {key} is an old spelling: use {_OLD_SPELLINGS[key]}"
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return f"[{table}] {key} is not a known key{hint}"
 
 
 def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
@@ -159,7 +180,7 @@ def _user_pattern(pattern: str) -> None:
 
 
 def _user_id(value: str) -> None:
-    localpart, _, server = value[1:].partition(":")
+    localpart, server = split_sigil_id(value)
     if not value.startswith("@") or not localpart or not server:
         raise ConfigError(f"[matrix] user_id {value!r} is not a user ID like @bot:example.org")
     try:
@@ -222,106 +243,21 @@ def _bot(t: _Table, own_server: str) -> BotConfig:
         raise ConfigError("[bot] command_prefix must be one word")
     allowed = t.strings("allowed_users", _user_pattern)
     allowed = (own_server,) if allowed is None else allowed
-    invites = _accept_invites(t, allowed)
+    invites = t.strings("accept_invites_from", _user_pattern)
     room_users = t.strings("room_allowed_users", _user_pattern)
-    rate_limit, window = _rate_limit(t)
     config = BotConfig(
         command_prefix=prefix,
         allowed_users=allowed,
-        accept_invites_from=invites,
+        accept_invites_from=allowed if invites is None else invites,
         room_allowed_users=allowed if room_users is None else room_users,
-        rate_limit=rate_limit,
-        rate_limit_window=window,
+        rate_limit=t.integer("rate_limit", 30, 1, 10_000),
+        rate_limit_window=t.number("rate_limit_window", 60.0, 0, 86_400),
         max_targets=t.integer("max_targets", 10, 1, 100),
         ack=t.choice("ack", "reaction", ACK_MODES),
         log_level=t.choice("log_level", "INFO", LOG_LEVELS),
     )
     t.done()
     return config
-
-
-def _only_one(t: _Table, keys: tuple[str, ...]) -> str | None:
-    """The one of ``keys`` (spellings of one setting) that is given, if any; two at once is an error."""
-    given = [k for k in keys if k in t.data]
-    t.read.update(keys)
-    if len(given) > 1:
-        raise ConfigError(f"[{t.name}] give only one of {' and '.join(given)}")
-    return given[0] if given else None
-
-
-_INVITE_WORDS = {"allowed": None, "all": ("@*:*",), "none": ()}
-
-
-def _accept_invites(t: _Table, allowed: tuple[str, ...]) -> tuple[str, ...]:
-    """accept_invites_from (or accept_invites): patterns, true/"allowed", false/"none" or "all"."""
-    key = _only_one(t, ("accept_invites_from", "accept_invites"))
-    if key is None:
-        return allowed
-    value = t.data[key]
-    if isinstance(value, bool):
-        return allowed if value else ()
-    if isinstance(value, str) and value.strip().lower() in _INVITE_WORDS:
-        words = _INVITE_WORDS[value.strip().lower()]
-        return allowed if words is None else words
-    if not isinstance(value, (str, list)):
-        raise ConfigError(
-            f'[bot] {key} must be true, false, "all", "none" or a list of user patterns, not {type(value).__name__}'
-        )
-    return t.strings(key, _user_pattern) or ()
-
-
-_WINDOW_WORDS = {
-    "s": 1,
-    "sec": 1,
-    "second": 1,
-    "m": 60,
-    "min": 60,
-    "minute": 60,
-    "h": 3600,
-    "hour": 3600,
-    "d": 86_400,
-    "day": 86_400,
-}
-_RATE = re.compile(r"\s*(\d+)\s*(?:/|per)\s*(\d+(?:\.\d+)?)?\s*([a-z]+?)s?\s*", re.IGNORECASE)
-
-
-def _rate_limit(t: _Table) -> tuple[int, float]:
-    """rate_limit = N (with rate_limit_window), a table {count = N, window = S}, a string "N/60s" or
-    "N/minute", or rate_limit_per_minute = N."""
-    key = _only_one(t, ("rate_limit", "rate_limit_per_minute"))
-    if key == "rate_limit_per_minute":
-        if "rate_limit_window" in t.data:
-            raise ConfigError("[bot] give only one of rate_limit_per_minute and rate_limit_window")
-        return t.integer(key, 30, 1, 10_000), 60.0
-    value = t.data.get("rate_limit") if key else None
-    if isinstance(value, Mapping):
-        if "rate_limit_window" in t.data:
-            raise ConfigError("[bot] rate_limit as a table takes its window inside; drop rate_limit_window")
-        sub = _Table("bot.rate_limit", value)
-        count_key = _only_one(sub, ("count", "commands")) or "count"
-        window_key = _only_one(sub, ("window", "seconds", "per")) or "window"
-        count = sub.integer(count_key, 30, 1, 10_000)
-        window = sub.number(window_key, 60.0, 0, 86_400)
-        sub.done()
-        return count, window
-    if isinstance(value, str):
-        if "rate_limit_window" in t.data:
-            raise ConfigError("[bot] rate_limit as a string takes its window inside; drop rate_limit_window")
-        return _rate_text(value)
-    return t.integer("rate_limit", 30, 1, 10_000), t.number("rate_limit_window", 60.0, 0, 86_400)
-
-
-def _rate_text(text: str) -> tuple[int, float]:
-    match = _RATE.fullmatch(text)
-    unit = _WINDOW_WORDS.get(match.group(3).lower()) if match else None
-    if match is None or unit is None:
-        raise ConfigError(f'[bot] rate_limit {text!r} is not like "30/60s" or "30/minute"')
-    count, window = int(match.group(1)), float(match.group(2) or 1) * unit
-    if not 1 <= count <= 10_000:
-        raise ConfigError("[bot] rate_limit must be between 1 and 10000")
-    if not 0 < window <= 86_400:
-        raise ConfigError("[bot] rate_limit window must be above 0 and at most 86400 seconds")
-    return count, window
 
 
 def _checks(t: _Table, base: Path) -> ChecksConfig:
@@ -341,7 +277,7 @@ def _checks(t: _Table, base: Path) -> ChecksConfig:
         timeout=timeout,
         deadline=deadline,
         concurrency=t.integer("concurrency", 64, 1, 1000),
-        cache_ttl=_cache_ttl(t),
+        cache_ttl=t.non_negative("cache_ttl", 300.0, 86_400),
         allow_private=t.boolean("allow_private", False),
         allow_addresses=frozenset(_ip(a) for a in t.strings("allow_addresses", _ip) or ()),
         connect_to=tuple(ConnectTo.parse(r) for r in rules),
@@ -349,15 +285,6 @@ def _checks(t: _Table, base: Path) -> ChecksConfig:
     )
     t.done()
     return config
-
-
-def _cache_ttl(t: _Table) -> float:
-    # "cache_lifetime" and "cache_seconds" are accepted as other spellings.
-    key = _only_one(t, ("cache_ttl", "cache_lifetime", "cache_seconds")) or "cache_ttl"
-    value = float(t._get(key, (int, float), "a number", 300.0))
-    if not 0 <= value <= 86_400:
-        raise ConfigError(f"[checks] {key} must be between 0 and 86400 (0 turns the cache off)")
-    return value
 
 
 def _ip(text: str) -> str:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+
+from foci_bot.text import visible
 
 MAX_DEPTH = 32
 
@@ -49,9 +52,25 @@ def decode(body: bytes, max_depth: int = MAX_DEPTH) -> object:
     if text.count("[") + text.count("{") > max_depth and nesting_depth(text) > max_depth:
         raise JsonProblem("too-deep", f"JSON nested deeper than {max_depth} levels")
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_int=_bounded_int)
+        value = json.loads(text, parse_constant=_reject_constant, parse_int=_bounded_int)
     except (ValueError, RecursionError) as exc:
         raise JsonProblem("invalid", f"invalid JSON: {str(exc)[:120]}") from None
+    # JSON can spell a lone surrogate ("\ud800"); no output can encode one, so it becomes U+FFFD.
+    return _visible(value) if _ESCAPED_SURROGATE.search(text) else value
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _visible(value: object) -> object:
+    """``value`` with lone surrogates in every string, keys too, made U+FFFD (depth is bounded)."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, list):
+        return [_visible(v) for v in value]
+    if isinstance(value, dict):
+        return {visible(k): _visible(v) for k, v in value.items()}
+    return value
 
 
 def _reject_constant(name: str) -> object:

@@ -26,7 +26,7 @@ FOCI_KEYS = (KEY_MSC4143, KEY_STABLE, KEY_MSC4158)
 TRANSPORTS_UNSTABLE = "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports"
 TRANSPORTS_V1 = "/_matrix/client/v1/rtc/transports"
 
-#: Client families, in the order reports list them (issue #2, "What each client will do").
+#: Client families, in the order reports list them (README, "What it checks").
 CLIENTS = ("element-call", "element-web", "element-x", "element-call-legacy")
 CLIENT_LABELS: Mapping[str, str] = {
     "element-call": "Element Call ≥ 0.24",
@@ -123,13 +123,13 @@ class Focus:
 
     @property
     def usable(self) -> bool:
-        """What matrix-js-sdk accepts: type ``livekit`` with a string URL (domain.md §3)."""
+        """What matrix-js-sdk accepts: type ``livekit`` with a string URL (matrix-js-sdk ``isLivekitTransportConfig``)."""
         return self.type == "livekit" and isinstance(self.livekit_service_url, str)
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
-    """The credential-free probes of one lk-jwt-service base URL (domain.md §3)."""
+    """The credential-free probes of one lk-jwt-service base URL (lk-jwt-service ``main.go``)."""
 
     url: str
     healthz: Fetch

@@ -1,4 +1,4 @@
-"""User text -> ServerName, following the spec grammar (domain.md §2, spec appendix).
+"""User text -> ServerName, following the spec grammar (spec appendices, "Server Name").
 
 Accepted: ``example.org``, ``example.org:8448``, ``1.2.3.4``, ``[2001:db8::1]:8448``,
 ``@alice:example.org`` (split at the *first* colon), ``#room:example.org``,
@@ -112,8 +112,16 @@ def parse_target(text: str) -> ServerName:
     if "://" in stripped:
         raise TargetError(f"only https:// URLs are accepted: {_show(stripped)}")
     if stripped[0] in "@#!":
-        _localpart, sep, server = stripped[1:].partition(":")
-        if not sep:
+        _localpart, server = split_sigil_id(stripped)
+        if server is None:
             raise TargetError(f"no ':' before the server name in {_show(stripped)}")
         return parse_server_name(server)
     return parse_server_name(stripped)
+
+
+def split_sigil_id(identifier: str) -> tuple[str, str | None]:
+    """``@alice:example.org:8448`` -> (``alice``, ``example.org:8448``): the sigil dropped, split at
+    the *first* colon, since the server part may carry a port (spec appendices, "User
+    Identifiers"). The server is None when there is no colon; neither part is validated."""
+    localpart, sep, server = identifier[1:].partition(":")
+    return localpart, server if sep else None

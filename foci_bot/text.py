@@ -7,9 +7,24 @@ renderer additionally refuses raw HTML (see ``render.py``).
 
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
 
 WORD_JOINER = "\u2060"
+# Lone UTF-16 surrogates: JSON may spell them ("\ud800"), aiohttp keeps undecodable header bytes
+# as them (surrogateescape), and no UTF-8 output can encode them.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every character UTF-8 cannot encode replaced by a visible U+FFFD."""
+    return _SURROGATES.sub("\N{REPLACEMENT CHARACTER}", text)
+
+
+def json_text(data: object) -> str:
+    """Indented JSON for output; encodable whatever remote text ``data`` holds."""
+    return visible(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def clean(value: object, limit: int = 200) -> str:

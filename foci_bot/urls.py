@@ -35,11 +35,16 @@ def _http_url(value: str) -> str | None:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", "")).rstrip("/")
 
 
-def hostport(url: str) -> tuple[str, int] | None:
-    """``(host, port)`` of an http(s) URL, the port defaulted by scheme; None when not a URL."""
-    normal = http_url(url)
-    if normal is None:
-        return None
-    parts = urlsplit(normal)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return (parts.hostname or "").rstrip("."), port
+# ``scheme://user:password@`` up to the last "@" before the path: what a URL's userinfo covers,
+# generously, as browsers also read ``https:user:pass@host`` and ``https:\\user:pass@host`` (WHATWG
+# URL standard); a backslash or a second "@" only makes more of it hidden, never less.
+_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.\-]*:)?[/\\]*)[^/?#]*@")
+
+
+def without_credentials(text: str) -> str:
+    """``text`` with a URL's ``user:password@`` shown as ``***@``: safe to print, never probed."""
+    return _USERINFO.sub(r"\1***@", text)
+
+
+def has_credentials(text: str) -> bool:
+    return _USERINFO.match(text) is not None

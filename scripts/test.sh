@@ -33,9 +33,10 @@ fi
 FOCI_TEST_SYNAPSE_PYTHON="$("$venv/bin/python" -m tests.support.synapse_harness --build)"
 export FOCI_TEST_SYNAPSE_PYTHON
 
-echo "test.sh: ruff check"
+echo "test.sh: ruff check, ruff format --check"
 "$venv/bin/ruff" check --quiet .
-echo "test.sh: mypy --strict foci_bot"
-"$venv/bin/mypy" --strict foci_bot
+"$venv/bin/ruff" format --check --quiet .
+echo "test.sh: mypy --strict foci_bot tests"
+"$venv/bin/mypy" --strict foci_bot tests
 echo "test.sh: pytest"
 "$venv/bin/python" -m pytest -q "$@"

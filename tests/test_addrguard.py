@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 
 import pytest
 
-from foci_bot.addrguard import ConnectTo, ConnectToError, blocked_reason
+from foci_bot.addrguard import SPECIAL_PURPOSE, ConnectTo, ConnectToError, blocked_reason, special_block
 
 ADDRESSES = json.loads((Path(__file__).parent / "data" / "addresses.json").read_text())
 
@@ -22,6 +23,35 @@ def test_blocked(address: str) -> None:
 def test_allowed(address: str) -> None:
     """Public unicast addresses (also when embedded in IPv6) pass."""
     assert blocked_reason(address) is None
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Blocks whose addresses are judged by the IPv4 address inside them, not by their own row.
+EMBEDDING = {"64:ff9b::/96", "2002::/16", "::ffff:0:0/96"}
+
+
+@pytest.mark.parametrize(("network", "reachable", "name"), SPECIAL_PURPOSE, ids=lambda v: str(v))
+def test_every_registry_row_decides_its_own_addresses(network: Network, reachable: bool, name: str) -> None:
+    """Each IANA special-purpose row decides the first address it holds that no more specific
+    row holds: refused when the registry says not globally reachable (or N/A), passed otherwise."""
+    inner = [
+        n
+        for n, _, _ in SPECIAL_PURPOSE
+        if n != network and n.version == network.version and n.subnet_of(network)  # type: ignore[arg-type]
+    ]
+    address = next(a for a in _some_addresses(network) if not any(a in n for n in inner))
+    assert special_block(address) == (reachable, name)
+    if str(network) not in EMBEDDING:
+        assert (blocked_reason(str(address)) is None) == reachable, (address, blocked_reason(str(address)))
+
+
+def _some_addresses(
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network,
+) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """A few addresses spread over the block: enough to step past nested rows."""
+    size = network.num_addresses
+    picks = {0, size // 2, size - 1, *(size * k // 64 for k in range(1, 64))}
+    return [network[i] for i in sorted(picks)]
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from foci_bot.servername import TargetError, parse_target
+from foci_bot.servername import TargetError, parse_target, split_sigil_id
 
 CASES = json.loads((Path(__file__).parent / "data" / "targets.json").read_text())
 
@@ -39,3 +39,19 @@ def test_longest_valid_name() -> None:
     """A 255-character name made of valid labels is accepted."""
     name = ".".join(["a" * 63] * 4)[:255].rstrip(".")
     assert str(parse_target(name)) == name
+
+
+@pytest.mark.parametrize(
+    ("identifier", "expected"),
+    [
+        ("@alice:example.org", ("alice", "example.org")),
+        ("@bob:127.0.0.2:8448", ("bob", "127.0.0.2:8448")),  # split at the FIRST colon
+        ("@weird:[::1]:8448", ("weird", "[::1]:8448")),
+        ("#room:example.org", ("room", "example.org")),
+        ("@nocolon", ("nocolon", None)),
+        ("@:example.org", ("", "example.org")),
+    ],
+)
+def test_split_sigil_id(identifier: str, expected: tuple[str, str | None]) -> None:
+    """User IDs and aliases split at the first colon; nothing is validated here."""
+    assert split_sigil_id(identifier) == expected

@@ -6,11 +6,12 @@ import fnmatch
 from collections import deque
 from collections.abc import Iterable
 
+from foci_bot.servername import split_sigil_id
+
 
 def _split(user_id: str) -> tuple[str, str]:
-    # User IDs split at the FIRST colon: the server part may carry a port (domain.md §2).
-    localpart, _, server = user_id.removeprefix("@").partition(":")
-    return localpart, server
+    localpart, server = split_sigil_id(user_id if user_id.startswith("@") else "@" + user_id)
+    return localpart, server or ""
 
 
 class UserPatterns:

@@ -1,136 +1,33 @@
 """What the bot does with one command, independent of nio.
 
-The Matrix adapter (``bot.py``) turns events into :class:`Incoming` values and sends event
-contents through the :class:`Messenger` it implements; everything here is plain asyncio over
-the shared engine (``discover.Checker``), the store and the pure ``commands``/``reply`` modules.
-
-Replies are sent with transaction IDs derived from the command's event ID, so a reply that is
-sent again after a crash or restart is deduplicated by the homeserver (spec: "Transaction
-identifiers") instead of appearing twice.
+The Matrix adapter (``matrix.py``) turns events into :class:`~foci_bot.bot.incoming.Incoming`
+values and sends event contents through the :class:`~foci_bot.bot.replier.Messenger` it
+implements; everything here is plain asyncio over the shared engine
+(:class:`~foci_bot.engine.discover.Checker`), the store and the pure ``commands`` module.
+``!foci room`` continues in :mod:`foci_bot.bot.room_command`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Sequence
 
-from foci_bot.bot import commands, reply
+from foci_bot.bot import commands
 from foci_bot.bot.access import RateLimiter, UserPatterns
+from foci_bot.bot.incoming import Incoming
+from foci_bot.bot.replier import Messenger, Replier, RoomSource
+from foci_bot.bot.room_command import RoomCommand
 from foci_bot.bot.store import Store
 from foci_bot.config import Config
 from foci_bot.engine.discover import Checker
 from foci_bot.model import ServerName
-from foci_bot.render.server import Section, check_markdown
-from foci_bot.room.snapshot import RoomSnapshot
+from foci_bot.render.server import check_markdown
 
 log = logging.getLogger("foci_bot.bot.dispatch")
 
-ACK_REACTION = "👀"
 CHECKING = "Checking {what}…"
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """A text message addressed to the bot, as plain data."""
-
-    room_id: str
-    event_id: str
-    sender: str
-    body: str
-    ts_ms: int
-    thread_root: str | None = None
-
-    @property
-    def reply_to(self) -> reply.ReplyTo:
-        return reply.ReplyTo(self.room_id, self.event_id, self.thread_root)
-
-
-@dataclass(frozen=True, slots=True)
-class SnapshotError:
-    """Why a room's state could not be read (a one-line message for the user)."""
-
-    message: str
-
-
-class Messenger(Protocol):
-    async def send(self, room_id: str, event_type: str, content: reply.Content, txn_id: str) -> str | None:
-        """Send one event; its event ID, or None when it could not be sent."""
-        ...
-
-
-class RoomSource(Protocol):
-    async def room_snapshot(self, room_id: str) -> RoomSnapshot | SnapshotError:
-        """Every current state event of the room (``GET /rooms/{id}/state``) as plain data."""
-        ...
-
-    async def resolve_alias(self, alias: str) -> str | SnapshotError:
-        """A ``#alias:server``'s room ID."""
-        ...
-
-
-@dataclass
-class Progress:
-    """A notice that is edited in place while work goes on (see :meth:`Replier.progress`)."""
-
-    reply_to: reply.ReplyTo
-    event_id: str | None
-    edits: int = 0
-
-
-def txn_id(event_id: str, kind: str) -> str:
-    """A transaction ID that is the same every time the same answer to the same command is sent."""
-    return f"foci.{hashlib.sha256(event_id.encode()).hexdigest()[:32]}.{kind}"
-
-
-class Replier:
-    """The reply, progress-notice and edit primitives every command uses (the room check too)."""
-
-    def __init__(self, messenger: Messenger) -> None:
-        self.messenger = messenger
-
-    async def react(self, to: reply.ReplyTo, key: str = ACK_REACTION) -> str | None:
-        content = reply.reaction(to.event_id, key)
-        return await self.messenger.send(to.room_id, "m.reaction", content, txn_id(to.event_id, "ack"))
-
-    async def answer(
-        self, to: reply.ReplyTo, text: str | Sequence[Section], progress: Progress | None = None
-    ) -> str | None:
-        """The final answer (≤ 64 KiB, shortened with a note): an edit of ``progress`` when there is
-        one, else a reply notice."""
-        if progress is not None and progress.event_id is not None:
-            content = reply.edit(progress.event_id, text)
-            return await self.messenger.send(
-                to.room_id, "m.room.message", content, txn_id(to.event_id, "final")
-            )
-        content = reply.notice(text, to)
-        return await self.messenger.send(to.room_id, "m.room.message", content, txn_id(to.event_id, "reply"))
-
-    async def progress(self, to: reply.ReplyTo, text: str) -> Progress:
-        """Post one progress notice replying to the command."""
-        content = reply.notice(text, to)
-        event_id = await self.messenger.send(
-            to.room_id, "m.room.message", content, txn_id(to.event_id, "progress")
-        )
-        return Progress(to, event_id)
-
-    async def update(self, progress: Progress, text: str | Sequence[Section]) -> None:
-        """Edit the progress notice in place (intermediate states; use :meth:`answer` for the last)."""
-        if progress.event_id is None:
-            return
-        progress.edits += 1
-        content = reply.edit(progress.event_id, text)
-        kind = f"update{progress.edits}"
-        await self.messenger.send(
-            progress.reply_to.room_id, "m.room.message", content, txn_id(progress.reply_to.event_id, kind)
-        )
-
-
-RoomHandler = Callable[["Dispatcher", Incoming, commands.Room], Awaitable[None]]
 
 
 class Dispatcher:
@@ -152,9 +49,7 @@ class Dispatcher:
         self.limiter = RateLimiter(config.bot.rate_limit, config.bot.rate_limit_window)
         self.clock = clock
         self._in_flight: set[str] = set()
-        # HOOK for the room check (issue 4): set this to an async function
-        # ``(dispatcher, incoming, command) -> None``; see on_room_command.
-        self.room_handler: RoomHandler | None = None
+        self.room = RoomCommand(config, self.replier, rooms)
 
     def wants(self, msg: Incoming) -> commands.Command | None:
         """The command in ``msg`` when the bot should act on it now, else None (and logged)."""
@@ -242,13 +137,9 @@ class Dispatcher:
         return await self.replier.answer(to, check_markdown(reports), progress) is not None
 
     async def on_room_command(self, msg: Incoming, command: commands.Room) -> None:
-        """``!foci room``: HOOK for the room check (issue 4). Access is checked here; the check
-        itself is ``self.room_handler`` (it can use ``self.rooms.room_snapshot`` and ``self.replier``)."""
+        """``!foci room``: access is checked here, the check itself is :class:`RoomCommand`."""
         if not self.room_allowed.allows(msg.sender):
             log.info("ignoring a room command from %s: not in room_allowed_users", msg.sender)
             await self.replier.answer(msg.reply_to, "You may not run the room check here.\n")
             return
-        if self.room_handler is None:
-            await self.replier.answer(msg.reply_to, "The room check is not available yet.\n")
-            return
-        await self.room_handler(self, msg, command)
+        await self.room.handle(msg, command, self.checker)

@@ -1,7 +1,7 @@
 """The Matrix adapter: the only module that imports nio.
 
 It logs in (or reuses the stored session), runs its own sync loop, accepts invites from
-allowed users, turns new text messages into :class:`~foci_bot.bot.dispatch.Incoming` commands for
+allowed users, turns new text messages into :class:`~foci_bot.bot.incoming.Incoming` commands for
 the :class:`~foci_bot.bot.dispatch.Dispatcher`, and sends what the dispatcher builds.
 
 Exactly once (docs/bot.md): the sync position is stored only when every command of its batch,
@@ -17,19 +17,18 @@ import time
 import urllib.parse
 from typing import Any
 
-import aiohttp
 import nio
 
 from foci_bot.bot import timeline
 from foci_bot.bot.access import UserPatterns
-from foci_bot.bot.dispatch import Dispatcher, Incoming, SnapshotError
-from foci_bot.bot.room_command import handle_room
+from foci_bot.bot.backoff import Backoff
+from foci_bot.bot.dispatch import Dispatcher
+from foci_bot.bot.incoming import Incoming, SnapshotError
 from foci_bot.bot.store import Session, Store, private_dir, restrict_files
 from foci_bot.bot.syncpos import SyncPositions
 from foci_bot.config import Config
-from foci_bot.engine.discover import CheckOptions
-from foci_bot.engine.http import HttpClient
-from foci_bot.engine.setup import http_options, own_checker
+from foci_bot.engine.http import NETWORK_ERRORS, HttpClient
+from foci_bot.engine.setup import answer_options, bot_http_options, own_checker
 from foci_bot.room.snapshot import RoomSnapshot, StateEvent
 
 log = logging.getLogger("foci_bot.bot.matrix")
@@ -93,7 +92,7 @@ class MatrixBot:
         nio_dir = private_dir(m.store_dir / "nio")
         client_config = nio.AsyncClientConfig(
             encryption_enabled=True,
-            store_sync_tokens=False,  # we store the position ourselves, after handling (lab notes)
+            store_sync_tokens=False,  # we store the position ourselves, after handling: nio saves it before callbacks run
             backoff_factor=0.25,
             max_timeout_retry_wait_time=2 if one_shot else 10,
             request_timeout=ONE_SHOT_REQUEST_TIMEOUT if one_shot else SYNC_TIMEOUT_MS / 1000 + 30,
@@ -134,12 +133,12 @@ class MatrixBot:
 
     async def _password_login(self) -> None:
         m = self.config.matrix
-        delay, attempt = self.retry_delay, 0
+        backoff, attempt = Backoff(self.retry_delay, 60.0), 0
         while True:
             attempt += 1
             try:
                 response: Any = await self.client.login(password=m.password, device_name=m.device_name)
-            except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            except NETWORK_ERRORS as exc:
                 response = exc
             if isinstance(response, nio.LoginResponse):
                 break
@@ -147,9 +146,9 @@ class MatrixBot:
                 raise LoginError(f"login as {m.user_id} failed: {getattr(response, 'message', response)}")
             if self.max_attempts is not None and attempt >= self.max_attempts:
                 raise LoginError(f"login as {m.user_id} failed: {_why(response)}")
+            delay = backoff.next()
             log.warning("login failed (%s); retrying in %.0f s", _why(response), delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
         self.store.save_session(Session(m.user_id, response.device_id, response.access_token, m.homeserver))
         restrict_files(self.config.matrix.store_dir / "nio")
         log.info("logged in as %s, new device %s", m.user_id, response.device_id)
@@ -184,13 +183,13 @@ class MatrixBot:
 
     async def _whoami(self, token: str) -> Any:
         """``whoami`` for the token; TokenRefused only for M_UNKNOWN_TOKEN, else retried."""
-        delay, attempt = self.retry_delay, 0
+        backoff, attempt = Backoff(self.retry_delay, 60.0), 0
         while True:
             attempt += 1
             self.client.access_token = token
             try:
                 response: Any = await self.client.whoami()
-            except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            except NETWORK_ERRORS as exc:
                 response = exc
             if isinstance(response, nio.WhoamiResponse):
                 return response
@@ -199,9 +198,9 @@ class MatrixBot:
                 raise TokenRefused(f"the access token was refused: {getattr(response, 'status_code', '?')}")
             if not _retryable(response) or (self.max_attempts is not None and attempt >= self.max_attempts):
                 raise LoginError(f"checking the access token failed: {_why(response)}")
+            delay = backoff.next()
             log.warning("checking the access token failed (%s); retrying in %.0f s", _why(response), delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
 
     # -- running
 
@@ -209,12 +208,11 @@ class MatrixBot:
         """Log in, then sync until cancelled; commands are handled in their own tasks."""
         await self.login()
         self.store.prune_answered()
-        c = self.config.checks
-        async with HttpClient(http_options(self.config)) as http:
-            options = CheckOptions(deadline=c.deadline, cache_ttl=c.cache_ttl, concurrency=c.concurrency)
-            checker = own_checker(self.config, http, options, self.client.access_token)
+        async with HttpClient(bot_http_options(self.config)) as http:
+            checker = own_checker(
+                self.config, http, answer_options(self.config.checks), self.client.access_token
+            )
             self.dispatcher = Dispatcher(self.config, checker, self.store, self, self)
-            self.dispatcher.room_handler = handle_room  # `!foci room` (issue 4)
             try:
                 await self._sync_forever()
             finally:
@@ -235,11 +233,11 @@ class MatrixBot:
     async def _sync_forever(self) -> None:
         since = self.store.sync_token()
         synced_at = self.store.synced_at_ms()
-        first, delay = True, 1.0
+        first, backoff = True, Backoff(1.0, 30.0)
         while True:
             response = await self.client.sync(
                 timeout=0 if first else SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER, since=since,
-                # After a restart nio knows no members of unchanged rooms without it (lab notes).
+                # After a restart nio knows no members of unchanged rooms without it (nio 0.26).
                 full_state=True if first and since else None,
             )  # fmt: skip
             if not isinstance(response, nio.SyncResponse):
@@ -249,13 +247,13 @@ class MatrixBot:
                     log.warning("the homeserver no longer accepts the bot's access token; logging in again")
                     await self.relogin()
                     continue
+                delay = backoff.next()
                 log.warning(
                     "sync failed (%s); retrying in %.0f s", getattr(response, "message", response), delay
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
                 continue
-            delay = 1.0
+            backoff.reset()
             await self._crypto_chores()
             received_at = now_ms()
             pending = await self._take_batch(response, initial=since is None, since_ms=synced_at)
@@ -363,7 +361,7 @@ class MatrixBot:
         # Not answered (sending failed after retries): its batch stays pending, so the sync
         # position does not move past it; try again later, and after a restart at the latest.
         if attempt < UNANSWERED_RETRIES:
-            delay = UNANSWERED_RETRY_S * 2**attempt
+            delay = Backoff.nth(UNANSWERED_RETRY_S, attempt)
             log.warning("will try command %s again in %.0f s", incoming.event_id, delay)
             loop = asyncio.get_running_loop()
             self.retries[incoming.event_id] = loop.call_later(delay, self._retry, incoming, attempt + 1)
@@ -373,7 +371,7 @@ class MatrixBot:
         if not self._start(incoming, attempt):  # answered meanwhile, or no longer wanted
             self._advance(self.positions.done(incoming.event_id))
 
-    # -- sending (service.Messenger) and reading rooms (service.RoomSource)
+    # -- sending (replier.Messenger) and reading rooms (replier.RoomSource)
 
     async def send(self, room_id: str, event_type: str, content: dict[str, Any], txn_id: str) -> str | None:
         """Send with retries; the same ``txn_id`` makes a resend a no-op on the homeserver.
@@ -383,7 +381,7 @@ class MatrixBot:
         clients need for replies, threads and edits; reactions go unencrypted. The e2e test
         ``test_encrypted_room_and_dm`` checks the raw event, so an nio upgrade cannot lose it.
         """
-        delay = 0.5
+        backoff = Backoff(0.5, 15.0)
         for _attempt in range(8):
             try:
                 response = await self.client.room_send(
@@ -401,8 +399,7 @@ class MatrixBot:
                     "the homeserver refused a message to %s: %s", room_id, getattr(response, "message", code)
                 )
                 return None
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 15.0)
+            await asyncio.sleep(backoff.next())
         return None
 
     async def room_snapshot(self, room_id: str) -> RoomSnapshot | SnapshotError:
@@ -411,7 +408,10 @@ class MatrixBot:
         One odd event must not sink the whole room check: when nio's schema rejects the answer,
         the state is fetched again as raw JSON and malformed events are skipped.
         """
-        response = await self.client.room_get_state(room_id)
+        try:
+            response = await self.client.room_get_state(room_id)
+        except NETWORK_ERRORS as exc:
+            return _unreachable(self.config.matrix.homeserver, exc)
         events: list[Any]
         if isinstance(response, nio.RoomGetStateResponse):
             events = list(response.events)
@@ -440,18 +440,28 @@ class MatrixBot:
         try:
             async with await self.client.send("GET", path, headers=headers) as answer:
                 body = await answer.json(content_type=None) if answer.status == 200 else None
-        except (TimeoutError, OSError, aiohttp.ClientError, ValueError) as exc:
-            return SnapshotError(f"cannot read the room's state: {type(exc).__name__}")
+        except NETWORK_ERRORS as exc:
+            return _unreachable(self.config.matrix.homeserver, exc)
+        except ValueError:
+            return SnapshotError("cannot read the room's state: not JSON")
         if not isinstance(body, list):
             return SnapshotError("cannot read the room's state: not a list of events")
         return body
 
     async def resolve_alias(self, alias: str) -> str | SnapshotError:
         """A room alias's room ID."""
-        response = await self.client.room_resolve_alias(alias)
+        try:
+            response = await self.client.room_resolve_alias(alias)
+        except NETWORK_ERRORS as exc:
+            return _unreachable(self.config.matrix.homeserver, exc)
         if isinstance(response, nio.RoomResolveAliasResponse):
             return str(response.room_id)
         return SnapshotError(f"cannot resolve {alias}: {getattr(response, 'message', 'error')}")
+
+
+def _unreachable(homeserver: str, exc: BaseException) -> SnapshotError:
+    """A connection failure as a value: nio lets aiohttp's errors through, callers see none."""
+    return SnapshotError(f"cannot reach {homeserver}: {str(exc) or type(exc).__name__}", unreachable=True)
 
 
 def _state_event(raw: dict[str, Any]) -> StateEvent | None:

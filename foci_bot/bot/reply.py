@@ -13,14 +13,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from foci_bot.bot.incoming import ReplyTo
 from foci_bot.render.server import Section, sections_html, sections_markdown
+from foci_bot.render.size import MAX_CONTENT_BYTES, content_size
 
-MAX_CONTENT_BYTES = 44_000
 HTML_FORMAT = "org.matrix.custom.html"
 SHORTENED_NOTE = (
     "*This answer was too long for one Matrix message: {n} more lines were left out. "
@@ -28,20 +27,6 @@ SHORTENED_NOTE = (
 )
 
 Content = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyTo:
-    """The event answered: its room, its ID, and the thread it is in, if any."""
-
-    room_id: str
-    event_id: str
-    thread_root: str | None = None
-
-
-def content_size(content: Content) -> int:
-    """Bytes of the content as JSON with non-ASCII escaped (the worst case for the limit)."""
-    return len(json.dumps(content, ensure_ascii=True, separators=(",", ":")))
 
 
 def relates_to(reply_to: ReplyTo) -> Content:

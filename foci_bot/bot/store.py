@@ -55,21 +55,69 @@ def restrict_files(path: Path) -> None:
                 os.chmod(child, 0o600)
 
 
+class StoreError(Exception):
+    """The store cannot be opened; the message is one line naming the path and what to do."""
+
+
+DB_NAME = "foci-bot.sqlite3"
+
+
 class Store:
-    """A small synchronous SQLite store; every call is one short transaction."""
+    """A small synchronous SQLite store; every call is one short transaction.
+
+    What cannot be opened is never deleted, truncated or rewritten: it may be the only copy of
+    the bot's session, so :class:`StoreError` says what is wrong and the operator decides.
+    """
 
     def __init__(self, store_dir: Path) -> None:
-        self.dir = private_dir(store_dir)
-        self.path = self.dir / "foci-bot.sqlite3"
+        self.dir = store_dir
+        self.path = store_dir / DB_NAME
+        try:
+            self._db = self._open()
+        except StoreError:
+            raise
+        except sqlite3.OperationalError as exc:  # read-only, unreadable, locked, ...
+            raise StoreError(
+                f"cannot open the store {self.path}: {exc}; make {self.dir} and the file in it "
+                "writable by the bot's user, or set [matrix] store_dir to another directory"
+            ) from None
+        except sqlite3.DatabaseError as exc:  # "file is not a database": text, garbage, another format
+            raise StoreError(
+                f"the store {self.path} is not a SQLite database ({exc}); it was left untouched: "
+                "move it away (a new one is made and the bot logs in again) or restore it from a backup"
+            ) from None
+        except OSError as exc:
+            raise StoreError(
+                f"cannot use the store directory {self.dir}: {exc.strerror or exc}; make it a directory "
+                "writable by the bot's user, or set [matrix] store_dir to another directory"
+            ) from None
+
+    def _open(self) -> sqlite3.Connection:
+        if self.dir.exists() and not self.dir.is_dir():
+            raise StoreError(
+                f"the store directory {self.dir} is not a directory; move it away or set "
+                "[matrix] store_dir to another directory"
+            )
+        private_dir(self.dir)
+        if self.path.exists() and not self.path.is_file():
+            raise StoreError(
+                f"the store {self.path} is not a regular file; move it away or set [matrix] store_dir "
+                "to another directory"
+            )
         if not self.path.exists():
-            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             os.close(fd)
         os.chmod(self.path, 0o600)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+        except sqlite3.Error:
+            db.close()
+            raise
         restrict_files(self.dir)
+        return db
 
     def close(self) -> None:
         self._db.close()

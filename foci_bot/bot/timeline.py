@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from foci_bot.bot.dispatch import Incoming
+from foci_bot.bot.incoming import Incoming
 
 Raw = Mapping[str, Any]
 

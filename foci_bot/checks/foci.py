@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from foci_bot.catalogue import finding
 from foci_bot.model import FOCI_KEYS, KEY_MSC4143, KEY_MSC4158, KEY_STABLE, Finding, Focus
 from foci_bot.text import quote
-from foci_bot.urls import http_url
+from foci_bot.urls import has_credentials, http_url, without_credentials
 
 # Field names people write instead of livekit_service_url (synapse#19621 and support rooms).
 _MISNAMED = re.compile(r"(livekit|lk|jwt|service|sfu).*(url|uri)|^url$|^uri$", re.IGNORECASE)
@@ -36,6 +36,10 @@ def foci_list(value: object, source: str) -> tuple[list[Focus], list[Finding]]:
             continue
         kind = entry.get("type")
         url = entry.get("livekit_service_url")
+        if isinstance(url, str) and has_credentials(url):
+            # The password is never kept: every later use (clients, JSON, probes) sees ***@.
+            url = without_credentials(url)
+            entry = {**entry, "livekit_service_url": url}
         foci.append(
             Focus(
                 source,
@@ -76,6 +80,16 @@ def _livekit_entry(entry: Mapping[str, object], label: str) -> list[Finding]:
             finding(
                 "focus-url-invalid",
                 f"{label}: `livekit_service_url` is a {type(url).__name__}, not a string.",
+            )
+        )
+        return findings
+    if has_credentials(url):  # already shown as ***@ (see foci_list)
+        findings.append(
+            finding(
+                "focus-url-credentials",
+                f"{label}: {quote(url)} carries a user name and password (shown as `***`), published to "
+                "anyone who reads it; browsers refuse fetch() to a URL with credentials, so Element Web "
+                "and Element Call fail on it. foci-bot does not probe it.",
             )
         )
         return findings

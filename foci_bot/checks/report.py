@@ -77,7 +77,9 @@ def analyse(obs: Observations) -> ServerReport:
     if _unreachable(obs):
         # Nothing answered at all: say so, rather than claim the server has no call backend.
         client_findings = [f for f in client_findings if f.code != "no-rtc-transport"]
-        client_findings.append(finding("server-unreachable", f"Nothing at `{obs.server}` answered: {describe(obs.wellknown)}."))
+        client_findings.append(
+            finding("server-unreachable", f"Nothing at `{obs.server}` answered: {describe(obs.wellknown)}.")
+        )
         transport, transport_url = UNKNOWN, None
     findings.extend(client_findings)
     if obs.deadline_hit:

@@ -11,7 +11,7 @@ from foci_bot.checks.fetchfail import failure_finding
 from foci_bot.jsonsafe import JsonProblem, decode
 from foci_bot.model import FOCI_KEYS, Fetch, FetchError, Finding
 from foci_bot.text import quote
-from foci_bot.urls import http_url
+from foci_bot.urls import http_url, without_credentials
 
 IGNORE, FAIL_PROMPT, FAIL_ERROR, OK = "IGNORE", "FAIL_PROMPT", "FAIL_ERROR", "OK"
 _JAVA_KEY = re.compile(r"[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+", re.IGNORECASE)
@@ -106,9 +106,9 @@ def read_wellknown(fetch: Fetch) -> WellKnown:
         return WellKnown(FAIL_PROMPT, content, None, cors, tuple(findings))
     base_url = http_url(raw_base)
     if base_url is None:
-        findings.append(
-            finding("base-url-invalid", f"`m.homeserver.base_url` is not an http(s) URL: {quote(raw_base)}.")
-        )
+        shown = without_credentials(raw_base) if isinstance(raw_base, str) else raw_base
+        why = "carries a user name and password" if shown != raw_base else "is not an http(s) URL"
+        findings.append(finding("base-url-invalid", f"`m.homeserver.base_url` {why}: {quote(shown)}."))
         return WellKnown(FAIL_ERROR, content, None, cors, tuple(findings))
     identity = content.get("m.identity_server")
     if identity is not None and (

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 
-from foci_bot.cli.main import UsageError, exit_status, http_options, parse_targets
-from foci_bot.engine.discover import Checker, CheckOptions
-from foci_bot.engine.http import HttpClient, HttpOptions
+from foci_bot.cli.options import UsageError, add_network_flags, checks_settings, exit_status, parse_targets
+from foci_bot.config import ChecksConfig
+from foci_bot.engine.discover import Checker
+from foci_bot.engine.http import HttpClient
 from foci_bot.engine.roomcheck import check_servers
+from foci_bot.engine.setup import answer_options, http_options
 from foci_bot.model import ServerName
 from foci_bot.render.room import compare_sections
 from foci_bot.render.room_json import compare_json
 from foci_bot.render.server import sections_markdown
 from foci_bot.room.verdict import Verdict, verdict
+from foci_bot.text import json_text
 
 MAX_MEMBERS = 10_000_000
 
@@ -39,27 +41,24 @@ def parse_counted(texts: list[str]) -> tuple[list[ServerName], dict[str, int]]:
     return servers, counts
 
 
-def per_server_deadline(deadline: float) -> float:
-    """Each server stops a little before the whole report, so it reports its own partial result."""
-    return max(deadline * 0.5, deadline - 1.0)
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    compare = sub.add_parser("compare", help="compare servers' call backends and suggest a shared one")
+    compare.add_argument("targets", nargs="+", metavar="TARGET[=MEMBERS]")
+    add_network_flags(compare)
 
 
-async def run_compare(
-    servers: list[ServerName], counts: dict[str, int], http: HttpOptions, deadline: float, concurrency: int
-) -> Verdict:
-    async with HttpClient(http) as client:
-        checker = Checker(
-            client, CheckOptions(deadline=per_server_deadline(deadline), concurrency=concurrency)
-        )
-        reports, _ = await check_servers(checker, servers, deadline)
+async def run_compare(servers: list[ServerName], counts: dict[str, int], checks: ChecksConfig) -> Verdict:
+    async with HttpClient(http_options(checks)) as client:
+        checker = Checker(client, answer_options(checks))
+        reports, _ = await check_servers(checker, servers, checks.deadline)
     return verdict(counts, reports)
 
 
-def compare_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     servers, counts = parse_counted(list(args.targets))
-    result = asyncio.run(run_compare(servers, counts, http_options(args), args.deadline, args.concurrency))
+    result = asyncio.run(run_compare(servers, counts, checks_settings(args)))
     if args.json:
-        print(json.dumps(compare_json(result), indent=2, ensure_ascii=False))
+        print(json_text(compare_json(result)))
     else:
         print(sections_markdown(compare_sections(result, budget=None)), end="")
     return exit_status([g.report for g in result.groups])

@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 
-import aiohttp
-
-from foci_bot.bot.dispatch import SnapshotError
+from foci_bot.bot.incoming import SnapshotError
 from foci_bot.bot.store import Store
-from foci_bot.cli.compare import per_server_deadline
-from foci_bot.cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, load_config_arg
+from foci_bot.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, load_config_arg
 from foci_bot.config import Config
-from foci_bot.engine.discover import CheckOptions
 from foci_bot.engine.http import HttpClient
 from foci_bot.engine.roomcheck import room_check
-from foci_bot.engine.setup import http_options, own_checker
+from foci_bot.engine.setup import answer_options, bot_http_options, own_checker
 from foci_bot.render.room import room_sections
 from foci_bot.render.room_json import room_json
 from foci_bot.render.server import sections_markdown
 from foci_bot.room.analysis import RoomReport
+from foci_bot.text import json_text
 
 
 class RoomError(Exception):
@@ -35,6 +31,13 @@ class RoomError(Exception):
 
 class HomeserverError(Exception):
     """The bot cannot log in or its homeserver cannot be reached (one line for stderr)."""
+
+
+def _snapshot_error(error: SnapshotError, prefix: str) -> Exception:
+    """The homeserver could not be reached (exit 1), or it refused the room (exit 2)."""
+    if error.unreachable:
+        return HomeserverError(error.message)
+    return RoomError(f"{prefix}{error.message}")
 
 
 HOMESERVER_LIMIT = 60.0  # seconds for logging in and reading the room, all retries included
@@ -60,7 +63,7 @@ async def run_room(config: Config, room: str) -> RoomReport:
                 await bot.login()
                 room_id = await bot.resolve_alias(room) if room.startswith("#") else room
                 if isinstance(room_id, SnapshotError):
-                    raise RoomError(room_id.message)
+                    raise _snapshot_error(room_id, "")
                 snapshot = await bot.room_snapshot(room_id)
         except TimeoutError:
             raise HomeserverError(
@@ -68,27 +71,26 @@ async def run_room(config: Config, room: str) -> RoomReport:
             ) from None
         except LoginError as exc:
             raise HomeserverError(str(exc)) from None
-        except (OSError, aiohttp.ClientError) as exc:
-            raise HomeserverError(
-                f"cannot reach {config.matrix.homeserver}: {str(exc) or type(exc).__name__}"
-            ) from None
         if isinstance(snapshot, SnapshotError):
-            raise RoomError(f"{room}: {snapshot.message}")
+            raise _snapshot_error(snapshot, f"{room}: ")
         snapshot = snapshot.without_members({config.matrix.user_id})
         token = str(bot.client.access_token)
-        c = config.checks
-        async with HttpClient(http_options(config)) as http:
-            options = CheckOptions(
-                deadline=per_server_deadline(c.deadline), cache_ttl=c.cache_ttl, concurrency=c.concurrency
-            )
-            checker = own_checker(config, http, options, token)
-            return await room_check(checker, snapshot, c.deadline)
+        async with HttpClient(bot_http_options(config)) as http:
+            checker = own_checker(config, http, answer_options(config.checks), token)
+            return await room_check(checker, snapshot, config.checks.deadline)
     finally:
         await bot.client.close()
         store.close()
 
 
-def room_command(args: argparse.Namespace) -> int:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    room = sub.add_parser("room", help="check a room's call readiness with the bot's account")
+    room.add_argument("--config", required=True, help="the bot's config.toml")
+    room.add_argument("room", help="room ID or alias the bot is in")
+    room.add_argument("--json", action="store_true", help="print JSON instead of markdown")
+
+
+def run(args: argparse.Namespace) -> int:
     config = load_config_arg(args.config)
     try:
         report = asyncio.run(run_room(config, args.room))
@@ -99,7 +101,7 @@ def room_command(args: argparse.Namespace) -> int:
         print(f"foci-bot: {exc}", file=sys.stderr)
         return EXIT_FINDINGS
     if args.json:
-        print(json.dumps(room_json(report), indent=2, ensure_ascii=False))
+        print(json_text(room_json(report)))
     else:
         print(sections_markdown(room_sections(report, budget=None)), end="")
     errors = any(g.report.status == "error" for g in report.verdict.groups)

@@ -15,8 +15,9 @@ import signal
 import sys
 
 from foci_bot.bot.store import Store
-from foci_bot.cli.main import load_config_arg
+from foci_bot.cli.options import load_config_arg
 from foci_bot.config import Config
+from foci_bot.text import visible
 
 log = logging.getLogger("foci_bot")
 
@@ -39,7 +40,8 @@ class RedactingFormatter(logging.Formatter):
     """Formats as usual, then redacts secrets from the whole line: message, arguments, traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        # Remote text in a log line (room state, server answers) may hold lone surrogates.
+        return visible(redact(super().format(record)))
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -58,7 +60,8 @@ async def run_bot(config: Config) -> int:
     """Run until SIGTERM/SIGINT (0) or a fatal error (1)."""
     from foci_bot.bot.matrix import LoginError, MatrixBot
 
-    store = Store(config.matrix.store_dir)
+    store = Store(config.matrix.store_dir)  # a StoreError here is one line and exit 2 (cli/main.py)
+    log.info("starting as %s on %s", config.matrix.user_id, config.matrix.homeserver)
     bot = MatrixBot(config, store)
     loop = asyncio.get_running_loop()
     main = asyncio.create_task(bot.run())
@@ -89,8 +92,12 @@ async def run_bot(config: Config) -> int:
         store.close()
 
 
-def run_command(args: argparse.Namespace) -> int:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser("run", help="run the Matrix bot")
+    run.add_argument("--config", required=True, help="config.toml (see config.sample.toml)")
+
+
+def run(args: argparse.Namespace) -> int:
     config = load_config_arg(args.config)
     setup_logging(config.bot.log_level)
-    log.info("starting as %s on %s", config.matrix.user_id, config.matrix.homeserver)
     return asyncio.run(run_bot(config))

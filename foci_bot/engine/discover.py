@@ -149,9 +149,11 @@ class Checker:
         base = configured or base
         headers = {"Authorization": f"Bearer {token}"} if token else None
         state.authenticated = token is not None
+        # Only this read, at the URL the operator configured, may reach a private address.
+        own = configured is not None
         unstable, v1 = await asyncio.gather(
-            self.http.fetch(base + TRANSPORTS_UNSTABLE, headers=headers),
-            self.http.fetch(base + TRANSPORTS_V1, headers=headers),
+            self.http.fetch(base + TRANSPORTS_UNSTABLE, headers=headers, own_server=own),
+            self.http.fetch(base + TRANSPORTS_V1, headers=headers, own_server=own),
         )
         state.transports_unstable, state.transports_v1 = unstable, v1
         listed, foci, _ = classify(unstable, TRANSPORTS_UNSTABLE)

@@ -30,6 +30,8 @@ from foci_bot import __version__
 from foci_bot.addrguard import ConnectTo, blocked_reason
 from foci_bot.engine.slots import HostGates, HostKey, Slots
 from foci_bot.model import Fetch, FetchError, Hop
+from foci_bot.text import visible
+from foci_bot.urls import without_credentials
 
 # asyncio gives every TLS connection a 256 KiB read buffer (CPython Lib/asyncio/sslproto.py,
 # SSLProtocol.max_size), written to at creation so it is resident at once: 1,000 connections are
@@ -39,6 +41,9 @@ if getattr(asyncio.sslproto.SSLProtocol, "max_size", 0) > _TLS_READ_BUFFER:
     asyncio.sslproto.SSLProtocol.max_size = _TLS_READ_BUFFER
 
 MAX_REDIRECTS = 5
+#: What a failed request can raise, here or in a library over aiohttp (matrix-nio): the Matrix
+#: adapter catches these so that nobody else needs to import aiohttp.
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, OSError, aiohttp.ClientError)
 DEFAULT_BODY_CAP = 64 * 1024
 _KEPT_HEADERS = (
     "content-type",
@@ -56,8 +61,6 @@ class HttpOptions:
     concurrency: int = 32
     allow_private: bool = False
     allowed_addresses: frozenset[str] = frozenset()  # exact IPs exempt from the guard
-    #: host:port pairs the operator configured (the bot's own homeserver): exempt from the guard.
-    trusted: frozenset[tuple[str, int]] = frozenset()
     connect_to: tuple[ConnectTo, ...] = ()
     cacert: str | None = None
     user_agent: str = f"foci-bot/{__version__}"
@@ -83,9 +86,10 @@ class _GuardedConnector(aiohttp.TCPConnector):
     sees both names and literals.
     """
 
-    def __init__(self, options: HttpOptions, **kwargs: Any) -> None:
+    def __init__(self, options: HttpOptions, *, guard: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._options = options
+        self._guard = guard and not options.allow_private
         # First rule wins for a host:port, as in curl; wildcard rules are scanned after.
         self._exact: dict[tuple[str, int], ConnectTo] = {}
         for rule in options.connect_to:
@@ -103,14 +107,13 @@ class _GuardedConnector(aiohttp.TCPConnector):
         self, host: str, port: int, traces: Sequence[Any] | None = None
     ) -> list[ResolveResult]:
         bare = host.strip("[]").rstrip(".").lower()
-        trusted = (bare, port) in self._options.trusted
         rule = self._exact.get((bare, port)) or next(
             (r for r in self._options.connect_to if r.matches(bare, port)), None
         )
         if rule is not None:
             host, port = rule.addr, rule.addr_port
         results = await super()._resolve_host(host, port, traces=traces)
-        if self._options.allow_private or trusted:
+        if not self._guard:
             return results
         exempt = self._options.allowed_addresses
         allowed = [r for r in results if r["host"] in exempt or blocked_reason(r["host"]) is None]
@@ -127,6 +130,10 @@ class HttpClient:
     def __init__(self, options: HttpOptions | None = None) -> None:
         self.options = options or HttpOptions()
         self._session: aiohttp.ClientSession | None = None
+        # Unguarded, for the operator's own homeserver only (see ``fetch(own_server=...)``). A
+        # separate pool, so a kept-alive connection made for the bot's own request is never
+        # reused by a request whose URL a stranger chose.
+        self._own_session: aiohttp.ClientSession | None = None
         concurrency = self.options.concurrency
         self._slots = Slots(concurrency, park_after=self.options.park_after, max_parked=4 * concurrency)
         self._hosts = HostGates(self.options.silent_ttl)
@@ -137,9 +144,10 @@ class HttpClient:
             context.load_verify_locations(cafile=self.options.cacert)
         return context
 
-    async def __aenter__(self) -> HttpClient:
+    def _new_session(self, *, guard: bool) -> aiohttp.ClientSession:
         connector = _GuardedConnector(
             self.options,
+            guard=guard,
             ssl=self._ssl_context(),
             limit=0,  # bounded by our own slots and host gates, which know about dead hosts
             ttl_dns_cache=60,
@@ -148,18 +156,22 @@ class HttpClient:
             # idle TLS connections cost memory, so keep them only briefly.
             keepalive_timeout=1,
         )
-        self._session = aiohttp.ClientSession(
+        return aiohttp.ClientSession(
             connector=connector,
             headers={"User-Agent": self.options.user_agent},
             trust_env=False,
             auto_decompress=True,
         )
+
+    async def __aenter__(self) -> HttpClient:
+        self._session = self._new_session(guard=True)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._own_session):
+            if session is not None:
+                await session.close()
+        self._session = self._own_session = None
 
     async def fetch(
         self,
@@ -169,8 +181,15 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         body_cap: int = DEFAULT_BODY_CAP,
         https_only: bool = False,
+        own_server: bool = False,
     ) -> Fetch:
-        """One request with redirects followed by hand; never raises for network faults."""
+        """One request with redirects followed by hand; never raises for network faults.
+
+        ``own_server`` marks a request the bot itself sends to the homeserver the operator
+        configured (never a URL from a server's answer): it alone skips the address guard, and
+        only while it stays on that URL's origin; a redirect elsewhere is guarded as usual.
+        """
+        own_origin = _origin(url) if own_server else None
         started = time.monotonic()
         hops: list[Hop] = []
         seen: set[str] = set()
@@ -182,7 +201,10 @@ class HttpClient:
                 if problem is not None:
                     return _fail(url, method, hops, problem, current, started)
                 seen.add(current)
-                status, resp_headers, body = await self._one(current, method, headers, body_cap, deadline)
+                own = own_origin is not None and _origin(current) == own_origin
+                status, resp_headers, body = await self._one(
+                    current, method, headers, body_cap, deadline, own=own
+                )
                 location = resp_headers.get("location")
                 if status in (301, 302, 303, 307, 308) and location:
                     hops.append(Hop(current, status, resp_headers.get("access-control-allow-origin")))
@@ -230,10 +252,20 @@ class HttpClient:
             return _fail(url, method, hops, (FetchError.PROTOCOL, _short(exc)), current, started)
 
     async def _one(
-        self, url: str, method: str, headers: Mapping[str, str] | None, cap: int, deadline: list[float]
+        self,
+        url: str,
+        method: str,
+        headers: Mapping[str, str] | None,
+        cap: int,
+        deadline: list[float],
+        *,
+        own: bool,
     ) -> tuple[int, dict[str, str], bytes]:
         """One hop, once this host is free and a slot is ours; the first hop starts the clock."""
         assert self._session is not None, "use HttpClient as an async context manager"
+        if own and self._own_session is None:
+            self._own_session = self._new_session(guard=False)
+        session = self._own_session if own and self._own_session is not None else self._session
         key = _host_key(url)
         asking = False
         connected: list[bool] = []
@@ -249,7 +281,7 @@ class HttpClient:
                         deadline.append(asyncio.get_running_loop().time() + self.options.timeout)
                         limit.reschedule(deadline[0])
                     asking = True
-                    async with self._session.request(
+                    async with session.request(
                         method,
                         url,
                         headers=dict(headers or {}),
@@ -271,7 +303,8 @@ class HttpClient:
 
 
 async def _read(resp: aiohttp.ClientResponse, cap: int) -> tuple[dict[str, str], bytes]:
-    kept = {k: resp.headers[k][:512] for k in _KEPT_HEADERS if k in resp.headers}
+    # aiohttp keeps bytes that are not UTF-8 as lone surrogates; make them visible U+FFFD.
+    kept = {k: visible(resp.headers[k][:512]) for k in _KEPT_HEADERS if k in resp.headers}
     declared = resp.content_length
     if declared is not None and declared > cap:
         raise _TooLarge(f"body of {declared} bytes, over the {cap}-byte limit")
@@ -315,11 +348,12 @@ def _url_problem(url: str, https_only: bool) -> tuple[FetchError, str] | None:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
         return FetchError.BAD_URL, str(exc)
+    shown = without_credentials(url)[:200]
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return FetchError.BAD_URL, f"not an http(s) URL: {url[:200]}"
+        return FetchError.BAD_URL, f"not an http(s) URL: {shown}"
     if https_only and parts.scheme != "https":
-        return FetchError.NOT_HTTPS, f"plain http:// is not allowed here: {url[:200]}"
-    if parts.username or parts.password:
+        return FetchError.NOT_HTTPS, f"plain http:// is not allowed here: {shown}"
+    if "@" in parts.netloc:  # any userinfo, even empty: credentials are never sent
         return FetchError.BAD_URL, "URL carries credentials"
     return None
 
@@ -328,12 +362,13 @@ def _fail(
     url: str, method: str, hops: list[Hop], problem: tuple[FetchError, str], at: str, started: float
 ) -> Fetch:
     error, detail = problem
+    # A URL that failed may carry user:password@ (a redirect's Location, say): never record it.
     return Fetch(
-        url=url,
+        url=without_credentials(url),
         method=method,
         error=error,
-        detail=detail,
-        final_url=at,
+        detail=without_credentials(detail),
+        final_url=without_credentials(at),
         hops=tuple(hops),
         elapsed_ms=_ms(started),
     )
@@ -341,7 +376,7 @@ def _fail(
 
 def _short(exc: object) -> str:
     text = str(exc) or type(exc).__name__
-    return text[:300]
+    return visible(text[:300])
 
 
 def _ms(started: float) -> float:

@@ -106,7 +106,7 @@ async def room_check(
 
 
 class RoomLocks:
-    """At most one room check per room at a time (issue #4 §3, "Access")."""
+    """At most one room check per room at a time (so a busy room is not checked twice over)."""
 
     def __init__(self) -> None:
         self._busy: set[str] = set()

@@ -12,11 +12,12 @@ import json
 from collections.abc import Callable, Sequence
 
 from foci_bot.render.server import Section, sections_html, sections_markdown
+from foci_bot.render.size import REPORT_BUDGET, content_size
 from foci_bot.room.analysis import CALL_MEMBER, OLDEST, RoomReport
 from foci_bot.room.verdict import CAN_SPEAK, LISTEN_ONLY, ServerGroup, Suggestion, Verdict
 from foci_bot.text import quote
 
-BUDGET = 40_000  # bytes of ASCII-escaped body + formatted_body; events are capped at 64 KiB
+BUDGET = REPORT_BUDGET
 CAPS = (40, 15, 5, 1)
 _LABEL = {CAN_SPEAK: "Can join and speak", LISTEN_ONLY: "Can listen but not speak", "unknown": "Unknown"}
 _HOW = (
@@ -169,8 +170,7 @@ def _call(report: RoomReport, cap: int) -> list[Section]:
 
 def content_bytes(sections: Sequence[Section]) -> int:
     """Size of body + formatted_body as ASCII-escaped JSON, the worst case for the event limit."""
-    content = {"body": sections_markdown(sections), "formatted_body": sections_html(sections)}
-    return len(json.dumps(content, ensure_ascii=True))
+    return content_size({"body": sections_markdown(sections), "formatted_body": sections_html(sections)})
 
 
 def _fit(build: Callable[[int], list[Section]], budget: int | None) -> list[Section]:

@@ -15,7 +15,7 @@ from typing import Any
 import markdown
 
 from foci_bot.model import CLIENT_LABELS, UNKNOWN, ServerReport
-from foci_bot.text import quote
+from foci_bot.text import quote, visible
 
 ICON = {"ok": "✅", "warning": "⚠️", "error": "❌", "info": "ℹ️"}
 _TRANSPORT_LINE = {
@@ -58,7 +58,11 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
     tally = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n and s != "info")
     url = quote(report.transport_url) if report.transport_url else ""
     unreachable = any(f.code == "server-unreachable" for f in report.findings)
-    line = "Unreachable: nothing answered, so calls could not be judged" if unreachable else _TRANSPORT_LINE[report.transport]
+    line = (
+        "Unreachable: nothing answered, so calls could not be judged"
+        if unreachable
+        else _TRANSPORT_LINE[report.transport]
+    )
     lines = [
         f"{heading} {ICON[report.status]} {quote(report.server)}: {report.status}"
         + (f" ({tally})" if tally else ""),
@@ -100,14 +104,15 @@ def check_markdown(reports: Sequence[ServerReport]) -> str:
         tally = {s: sum(1 for r in reports if r.status == s) for s in ("ok", "warning", "error")}
         parts.append(f"**{len(reports)} servers:** " + ", ".join(f"{n} {s}" for s, n in tally.items()))
     parts += [server_markdown(r) for r in reports]
-    return "\n\n".join(parts) + "\n"
+    return visible("\n\n".join(parts) + "\n")
 
 
 def sections_markdown(sections: Sequence[Section]) -> str:
     out = []
     for s in sections:
         out.append(f"**{s.summary}**\n\n{s.body}" if s.summary else s.body)
-    return "\n\n".join(out) + "\n"
+    # Every output must encode: remote text that cannot (lone surrogates) shows as U+FFFD.
+    return visible("\n\n".join(out) + "\n")
 
 
 def sections_html(sections: Sequence[Section]) -> str:
@@ -117,7 +122,7 @@ def sections_html(sections: Sequence[Section]) -> str:
         if s.summary:
             body = f"<details><summary>{to_inline_html(s.summary)}</summary>\n{body}\n</details>"
         out.append(body)
-    return "\n".join(out)
+    return visible("\n".join(out))
 
 
 def _converter() -> markdown.Markdown:

@@ -1,4 +1,5 @@
-"""Pure room analysis: members by server, permission to join a call, calls in progress (domain.md §4).
+"""Pure room analysis: members by server, permission to join a call, calls in progress
+(MSC3401 call members; element-call#3409 for the power level).
 
 Input is a :class:`~foci_bot.room.snapshot.RoomSnapshot` (plus, for the verdict, the servers'
 reports); nothing here does I/O. Everything read from events is treated as hostile: wrong types
@@ -83,7 +84,7 @@ def _level(value: object) -> int | None:
 
 
 def _privileged_creators(version: str) -> bool:
-    """Room version 12 (and its MSC4289 preview) makes creators unlimited (domain.md §4)."""
+    """Room version 12 (and its MSC4289 preview) makes creators unlimited (MSC4289, spec room version 12)."""
     if version == "org.matrix.hydra.11":
         return True
     return version.isdigit() and int(version) >= 12

@@ -1,4 +1,4 @@
-"""Call memberships in a room's state (domain.md §4): who is in a call, in which mode, on which focus.
+"""Call memberships in a room's state (MSC3401, MSC4143; matrix-js-sdk ``src/matrixrtc/CallMembership.ts``): who is in a call, in which mode, on which focus.
 
 Legacy and compatibility modes keep membership in ``org.matrix.msc3401.call.member`` state events.
 Contents are read defensively: wrong types and missing fields are reported per membership and
@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from foci_bot.room.snapshot import RoomSnapshot, StateEvent
-from foci_bot.servername import TargetError, parse_server_name
+from foci_bot.servername import TargetError, parse_server_name, split_sigil_id
 from foci_bot.urls import http_url
 
 CALL_MEMBER = "org.matrix.msc3401.call.member"
-DEFAULT_EXPIRES_MS = 4 * 3600 * 1000  # domain.md §4: expires defaults to 4 h
+DEFAULT_EXPIRES_MS = 4 * 3600 * 1000  # matrix-js-sdk CallMembership: expires defaults to 4 h
 OLDEST, MULTI = "oldest_membership", "multi_sfu"
 
 
@@ -24,8 +24,8 @@ def user_server(user_id: str) -> str | None:
     """The server name of a user ID (split at the *first* colon), normalised; None if invalid."""
     if not user_id.startswith("@"):
         return None
-    _local, sep, server = user_id[1:].partition(":")
-    if not sep:
+    _local, server = split_sigil_id(user_id)
+    if server is None:
         return None
     return _normal_server(server)
 

@@ -1,4 +1,5 @@
-"""Who can speak in a multi-SFU call, and which shared backend to suggest (domain.md §3, §4).
+"""Who can speak in a multi-SFU call, and which shared backend to suggest (Element Call
+``docs/matrix_rtc_modes.md``; lk-jwt-service PR #222).
 
 Pure: member counts per server plus each server's :class:`ServerReport` in, a :class:`Verdict`
 out. Used by the room check (members from the room) and by ``compare`` (counts typed in).
@@ -6,7 +7,7 @@ out. Used by the room check (members from the room) and by ``compare`` (counts t
 Counting rules (docs/room.md):
 
 - ``can_speak``: members whose *own* server's transport is ``working`` (multi-SFU: everyone
-  publishes through their own server's focus, domain.md §4).
+  publishes through their own server's focus: Element Call ``docs/matrix_rtc_modes.md``).
 - ``listen_only``: members whose server's transport is ``none`` or ``broken``
   (lk-jwt-service#238: they can subscribe to others but cannot publish).
 - ``unknown``: members whose server's transport cannot be judged (``unknown``: hidden behind the
@@ -20,13 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from foci_bot.catalogue import finding
 from foci_bot.model import KEY_MSC4143, TRANSPORTS_UNSTABLE, TRANSPORTS_V1, UNKNOWN, ServerReport
 from foci_bot.urls import http_url
 
-CAN_SPEAK, LISTEN_ONLY = "can-speak", "listen-only"
-# Only sources some current client reads (domain.md §1): the endpoint, then the msc4143 key.
+#: What a member can do in a multi-SFU call, judged from their own server.
+MemberVerdict = Literal["can-speak", "listen-only", "unknown"]
+CAN_SPEAK: MemberVerdict = "can-speak"
+LISTEN_ONLY: MemberVerdict = "listen-only"
+UNKNOWN_VERDICT: MemberVerdict = "unknown"
+# Only sources some current client reads (MSC4143; matrix-js-sdk, matrix-rust-sdk): the endpoint,
+# then the msc4143 key.
 # `m.rtc_foci` (Element X only) and the MSC4158 key (no client) don't make a focus serve a server.
 _SOURCE_ORDER = (TRANSPORTS_UNSTABLE, TRANSPORTS_V1, KEY_MSC4143)
 
@@ -35,7 +42,7 @@ _SOURCE_ORDER = (TRANSPORTS_UNSTABLE, TRANSPORTS_V1, KEY_MSC4143)
 class ServerGroup:
     server: str
     members: int
-    verdict: str  # can-speak, listen-only or unknown
+    verdict: MemberVerdict
     report: ServerReport
 
 
@@ -60,7 +67,7 @@ class Verdict:
     unknown: int
     suggestion: Suggestion
 
-    def servers(self, kind: str) -> tuple[ServerGroup, ...]:
+    def servers(self, kind: MemberVerdict) -> tuple[ServerGroup, ...]:
         return tuple(g for g in self.groups if g.verdict == kind)
 
 
@@ -91,13 +98,13 @@ def deadline_hit(report: ServerReport) -> bool:
     return any(f.code == "check-deadline" for f in report.findings)
 
 
-def server_verdict(report: ServerReport) -> str:
+def server_verdict(report: ServerReport) -> MemberVerdict:
     """can-speak, listen-only or unknown. A check cut short by a deadline proves nothing missing."""
     if report.transport == "working":
         return CAN_SPEAK
     if report.transport in ("none", "broken") and not deadline_hit(report):
         return LISTEN_ONLY
-    return UNKNOWN
+    return UNKNOWN_VERDICT
 
 
 def preference(report: ServerReport) -> list[str]:

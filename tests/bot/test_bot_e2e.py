@@ -172,7 +172,7 @@ def test_thread(env: Env) -> None:
         "is_falling_back": True,
         "m.in_reply_to": {"event_id": root},
     }
-    command = env.ask(room, "!foci version", **{"m.relates_to": thread})
+    command = env.ask(room, "!foci version", None, **{"m.relates_to": thread})
     relation = env.answer(room, command)["m.relates_to"]
     assert relation == {
         "rel_type": "m.thread",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 
-from foci_bot.bot.dispatch import txn_id
-from foci_bot.bot.reply import MAX_CONTENT_BYTES, ReplyTo, content_size, edit, notice, reaction, shorten
+from foci_bot.bot.incoming import ReplyTo
+from foci_bot.bot.replier import txn_id
+from foci_bot.bot.reply import edit, notice, reaction, shorten
 from foci_bot.bot.syncpos import SyncPositions
 from foci_bot.render.server import Section
+from foci_bot.render.size import MAX_CONTENT_BYTES, content_size
 from foci_bot.text import quote
 
 ROOM, EVENT, ROOT = "!r:example.org", "$cmd", "$root"

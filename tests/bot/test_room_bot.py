@@ -18,7 +18,8 @@ import trustme
 from foci_bot.addrguard import ConnectTo
 from foci_bot.bot import commands
 from foci_bot.bot import room_command as room_bot
-from foci_bot.bot.dispatch import Dispatcher, Incoming, SnapshotError
+from foci_bot.bot.dispatch import Dispatcher
+from foci_bot.bot.incoming import Incoming, SnapshotError
 from foci_bot.bot.store import Store
 from foci_bot.config import load_config
 from foci_bot.engine.discover import Checker, CheckOptions
@@ -40,6 +41,9 @@ class Recorder:
     async def send(self, room_id: str, event_type: str, content: dict[str, Any], txn_id: str) -> str | None:
         self.sent.append((event_type, content))
         return f"$event{len(self.sent)}"
+
+    async def resolve_alias(self, alias: str) -> str | SnapshotError:
+        return SnapshotError(f"cannot resolve {alias}")
 
     async def room_snapshot(self, room_id: str) -> RoomSnapshot | SnapshotError:
         return self.snapshot
@@ -99,7 +103,6 @@ def run_room(fake_web: Callable[[dict[str, Any]], FakeWeb], test_ca: tuple[trust
             async with HttpClient(http) as client:
                 checker = Checker(client, CheckOptions(deadline=5, cache_ttl=60))
                 dispatcher = Dispatcher(config, checker, Store(tmp_path / "store"), recorder, recorder)
-                dispatcher.room_handler = room_bot.handle_room
                 incoming = [
                     Incoming(ROOM, f"$cmd{i}", "@a:good0.test", body, 0) for i, body in enumerate(bodies)
                 ]

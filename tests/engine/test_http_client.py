@@ -14,6 +14,7 @@ from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.model import FetchError
 from foci_bot.servername import parse_target
+from foci_bot.text import json_text
 from tests.support.fakeservers import FakeWeb, documented_server, expand
 
 Factory = Callable[[dict[str, Any]], FakeWeb]
@@ -42,17 +43,26 @@ def test_authorization_not_forwarded_across_origins(
     assert "Authorization" not in web.requests_for("b.test")[0].headers
 
 
-def test_trusted_hostport_passes_the_guard_alone(fake_web: Factory, test_ca: tuple[trustme.CA, Path]) -> None:
-    """Only the configured host:port is exempt; another loopback host stays blocked and unreached."""
-    web = fake_web(expand({"own.test": {"/x": {"json": {}}}, "other.test": {"/x": {"json": {}}}}))
+def test_own_server_exemption_is_per_request(fake_web: Factory, test_ca: tuple[trustme.CA, Path]) -> None:
+    """Only a request marked ``own_server`` skips the guard; the same URL without the mark is
+    blocked even right after (no pooled connection reused), and the own request's redirect to
+    another origin is guarded again."""
+    away = {"status": 302, "headers": {"Location": "https://other.test/x"}}
+    web = fake_web(
+        expand({"own.test": {"/x": {"json": {}}, "/away": away}, "other.test": {"/x": {"json": {}}}})
+    )
 
-    async def go() -> tuple[int | None, FetchError | None]:
-        async with HttpClient(_options(web, test_ca[1], trusted=frozenset({("own.test", 443)}))) as http:
-            own = await http.fetch("https://own.test/x")
+    async def go() -> tuple[int | None, FetchError | None, FetchError | None, FetchError | None]:
+        async with HttpClient(_options(web, test_ca[1])) as http:
+            own = await http.fetch("https://own.test/x", own_server=True)
+            same = await http.fetch("https://own.test/x")
+            redirected = await http.fetch("https://own.test/away", own_server=True)
             other = await http.fetch("https://other.test/x")
-            return own.status, other.error
+            return own.status, same.error, redirected.error, other.error
 
-    assert asyncio.run(go()) == (200, FetchError.BLOCKED)
+    blocked = FetchError.BLOCKED
+    assert asyncio.run(go()) == (200, blocked, blocked, blocked)
+    assert [r.path for r in web.requests_for("own.test")] == ["/x", "/away"]
     assert web.requests_for("other.test") == []
 
 
@@ -83,3 +93,63 @@ def test_own_homeserver_read_with_token_at_configured_url(
     assert seen and all(r.headers.get("Authorization") == "Bearer tok" for r in seen)
     assert all("Authorization" not in r.headers for r in web.requests_for("own.test"))
     assert "transports-endpoint-open" not in {f.code for f in report.findings}
+
+
+def test_undecodable_header_bytes_become_visible_replacement_characters() -> None:
+    """A server sending bytes that are not UTF-8 in header values (aiohttp keeps them as lone
+    surrogates) yields headers and a redirect trail that every output can encode."""
+    raw = (
+        b"HTTP/1.1 302 Found\r\nServer: evil\xff\xfe\r\nAccess-Control-Allow-Origin: \xc3(\r\n"
+        b"Location: /next\xff\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(raw)
+        await writer.drain()
+        writer.close()
+
+    async def go() -> Any:
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            async with HttpClient(HttpOptions(allow_private=True, timeout=3)) as http:
+                return await http.fetch(f"http://127.0.0.1:{port}/start")
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    fetch = asyncio.run(go())
+    shown = json_text(
+        {
+            "headers": fetch.headers,
+            "final": fetch.final_url,
+            "detail": fetch.detail,
+            "hops": [h.url for h in fetch.hops],
+        }
+    )
+    shown.encode("utf-8")  # strict
+    assert "\ufffd" in shown and fetch.hops and fetch.hops[0].cors == "\ufffd("
+
+
+def test_credentials_in_a_redirect_location_are_neither_followed_nor_recorded(
+    fake_web: Factory, test_ca: tuple[trustme.CA, Path]
+) -> None:
+    """Location: ``scheme://user:pass@host/``, for https and for another scheme: the fetch fails as
+    a bad URL, nothing is requested there, and no field of the result holds the password."""
+    locations = [
+        "https://locuser:locpass@b.test/x",
+        "ftp://locuser:locpass@b.test/x",
+        "//locuser:locpass@b.test/x",
+    ]
+    routes = {f"/r{i}": {"status": 302, "headers": {"Location": loc}} for i, loc in enumerate(locations)}
+    web = fake_web(expand({"a.test": routes, "b.test": {"/x": {"json": {}}}}))
+
+    async def go() -> list[Any]:
+        async with HttpClient(_options(web, test_ca[1], allow_private=True)) as http:
+            return [await http.fetch(f"https://a.test/r{i}") for i in range(len(locations))]
+
+    for fetch in asyncio.run(go()):
+        assert fetch.error == FetchError.BAD_URL
+        assert "locpass" not in repr(fetch) and "locuser" not in repr(fetch), fetch
+    assert web.requests_for("b.test") == []

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from foci_bot.model import Focus, ServerReport
+from foci_bot.model import Focus, ServerReport, Status
 from foci_bot.render.room import BUDGET, content_bytes, room_sections, summary_line
 from foci_bot.render.room_json import room_json
 from foci_bot.render.server import sections_html
@@ -33,7 +33,7 @@ def snapshot_of(data: dict[str, Any]) -> RoomSnapshot:
 
 def report_of(server: str, spec: dict[str, Any]) -> ServerReport:
     foci = tuple(Focus(f["source"], f["index"], f["type"], f["livekit_service_url"]) for f in spec["foci"])
-    status = "ok" if spec["transport"] == "working" else "error"
+    status: Status = "ok" if spec["transport"] == "working" else "error"
     return ServerReport(
         server=server, status=status, findings=(), foci=foci, clients=(), wellknown_outcome="PROMPT",
         base_url=f"https://{server}", transports_state="auth", probes=spec["probes"],
@@ -147,7 +147,9 @@ def test_odd_power_levels_never_crash(value: Any) -> None:
     state = (
         StateEvent("m.room.create", "", "@a:a.test", {"room_version": "10"}),
         StateEvent("m.room.member", "@a:a.test", "@a:a.test", {"membership": "join"}),
-        StateEvent("m.room.power_levels", "", "@a:a.test", {"users": {"@a:a.test": value}, "users_default": value}),
+        StateEvent(
+            "m.room.power_levels", "", "@a:a.test", {"users": {"@a:a.test": value}, "users_default": value}
+        ),
     )
     result = permission(RoomSnapshot("!r:a.test", state, 0), ["@a:a.test"])
     assert result.required == 50

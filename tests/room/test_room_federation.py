@@ -287,7 +287,6 @@ def test_room_version_10_creator_is_an_ordinary_level(lab: Lab, call_room: CallR
 # -- through the bot's account: `foci-bot room` and `!foci room` ------------------------------------
 
 
-
 @dataclass
 class BotRoom:
     room_id: str

@@ -131,7 +131,7 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 def wait_until(
-    predicate: Callable[[], T],
+    predicate: Callable[[], T | None],
     timeout: float = 10.0,
     interval: float = 0.05,
     what: str = "condition",
