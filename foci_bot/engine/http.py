@@ -152,9 +152,10 @@ class HttpClient:
             limit=0,  # bounded by our own slots and host gates, which know about dead hosts
             ttl_dns_cache=60,
             family=socket.AF_UNSPEC,
-            # A host's requests follow each other within milliseconds on its one connection;
-            # idle TLS connections cost memory, so keep them only briefly.
-            keepalive_timeout=1,
+            # A host's requests follow each other closely on its one connection, though under load
+            # a request may wait a while for a slot; idle TLS connections cost memory, so keep them
+            # only briefly, but long enough not to pay for a second handshake.
+            keepalive_timeout=2,
         )
         return aiohttp.ClientSession(
             connector=connector,
