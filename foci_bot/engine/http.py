@@ -35,8 +35,8 @@ from foci_bot.urls import without_credentials
 
 # asyncio gives every TLS connection a 256 KiB read buffer (CPython Lib/asyncio/sslproto.py,
 # SSLProtocol.max_size), written to at creation so it is resident at once: 1,000 connections are
-# 250 MiB. A TLS record is at most 16 KiB (RFC 8446 §5.1), so 64 KiB loses no throughput.
-_TLS_READ_BUFFER = 64 * 1024
+# 250 MiB. A TLS record is at most 16 KiB (RFC 8446 §5.1), so two records' worth loses no throughput.
+_TLS_READ_BUFFER = 32 * 1024
 if getattr(asyncio.sslproto.SSLProtocol, "max_size", 0) > _TLS_READ_BUFFER:
     asyncio.sslproto.SSLProtocol.max_size = _TLS_READ_BUFFER
 
