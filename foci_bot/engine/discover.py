@@ -34,6 +34,7 @@ from foci_bot.servername import TargetError, parse_server_name
 
 WELLKNOWN_CAP = 64 * 1024
 PROBE_CAP = 16 * 1024
+SERVERS_PER_REQUEST = 4  # servers in flight per request slot (see Checker.__init__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +62,12 @@ class Checker:
         self._homeservers = {_normal(k): v.rstrip("/") for k, v in (homeservers or {}).items()}
         self._probes: dict[str, tuple[float, asyncio.Task[ProbeResult]]] = {}
         self._reports: dict[str, tuple[float, asyncio.Task[ServerReport]]] = {}
-        # A server waiting on a request that got no answer for a while (a dead host) stops holding
-        # a slot the rest need: its parked request parks it (see engine/slots.py).
-        concurrency = self.options.concurrency
-        self._servers = Slots(concurrency, park_after=None, max_parked=4 * concurrency)
+        # A server spends most of its time waiting for answers along its chain, and its requests
+        # are bounded by the HttpClient's own slots (served oldest server first), so more servers
+        # than requests are in flight. A server waiting on a request that got no answer for a
+        # while (a dead host) stops holding a slot the rest need: its parked request parks it.
+        servers = SERVERS_PER_REQUEST * self.options.concurrency
+        self._servers = Slots(servers, park_after=None, max_parked=servers)
         self._started = itertools.count(1)
 
     async def check_many(self, servers: Iterable[ServerName]) -> list[ServerReport]:
