@@ -67,7 +67,7 @@ def add_network_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--timeout", type=_positive, default=5.0, help="seconds per request (default 5)")
     group.add_argument("--deadline", type=_positive, default=20.0, help="seconds per server (default 20)")
-    group.add_argument("--concurrency", type=int, default=64, help="requests in flight at once, 4x as many servers (default 64)")
+    group.add_argument("--concurrency", type=int, default=64, help="requests in flight at once (default 64)")
 
 
 def checks_settings(args: argparse.Namespace) -> ChecksConfig:
