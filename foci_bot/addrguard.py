@@ -177,3 +177,18 @@ def _split_hostports(text: str) -> list[str]:
         parts.append(head)
         if not sep:
             return parts
+
+
+def parse_dns_server(text: str) -> tuple[str, int]:
+    """``ADDR:PORT`` or ``[v6]:PORT`` -> (address, port); raises ValueError."""
+    text = text.strip()
+    if text.startswith("["):
+        addr, _, rest = text[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else ""
+    else:
+        addr, _, port_text = text.rpartition(":")
+    ipaddress.ip_address(addr)  # an address, not a name: it cannot be looked up before DNS works
+    port = int(port_text)
+    if not 0 < port < 65536:
+        raise ValueError(f"port out of range: {port}")
+    return addr, port

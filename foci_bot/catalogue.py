@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from foci_bot.catalogue_flow import E2E_ROWS, FLOW_ROWS
 from foci_bot.model import Finding, Severity
 
 
@@ -385,6 +386,8 @@ CATALOGUE: dict[str, Entry] = {
         "Let OPTIONS through to lk-jwt-service (it sends CORS itself), or add the CORS headers at the proxy.",
         "domain.md §3, §5.10; element-call#3864",
     ),
+    # -- the call token flow, verified (issue #10): rows kept in their own module
+    **{code: Entry(*row) for code, row in (FLOW_ROWS | E2E_ROWS).items()},
 }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from foci_bot.addrguard import ConnectTo, ConnectToError
+from foci_bot.addrguard import ConnectTo, ConnectToError, parse_dns_server
 from foci_bot.servername import TargetError, parse_server_name, split_sigil_id
 
 ACK_MODES = ("reaction", "notice", "none")
@@ -69,6 +69,7 @@ class ChecksConfig:
     allow_addresses: frozenset[str]
     connect_to: tuple[ConnectTo, ...]
     cacert: str | None
+    dns_server: tuple[str, int] | None = None  # lab hook: resolve names at this DNS server
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,9 +283,19 @@ def _checks(t: _Table, base: Path) -> ChecksConfig:
         allow_addresses=frozenset(_ip(a) for a in t.strings("allow_addresses", _ip) or ()),
         connect_to=tuple(ConnectTo.parse(r) for r in rules),
         cacert=cacert,
+        dns_server=_dns_server(t.text("dns_server")),
     )
     t.done()
     return config
+
+
+def _dns_server(text: str | None) -> tuple[str, int] | None:
+    if not text:
+        return None
+    try:
+        return parse_dns_server(text)
+    except ValueError:
+        raise ConfigError(f"[checks] dns_server wants ADDR:PORT, got {text!r}") from None
 
 
 def _ip(text: str) -> str:

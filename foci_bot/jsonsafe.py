@@ -62,6 +62,15 @@ def decode(body: bytes, max_depth: int = MAX_DEPTH) -> object:
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+def decode_object(body: bytes) -> dict[str, object] | None:
+    """A JSON object body as :func:`decode` reads it, or None for anything else."""
+    try:
+        value = decode(body)
+    except JsonProblem:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def _visible(value: object) -> object:
     """``value`` with lone surrogates in every string, keys too, made U+FFFD (depth is bounded)."""
     if isinstance(value, str):

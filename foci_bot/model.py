@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from foci_bot.callflow import E2eStep, Federation
+
 Severity = Literal["error", "warning", "info"]
 Status = Literal["ok", "warning", "error"]
 
@@ -165,6 +167,8 @@ class ServerReport:
     transport: str = "none"
     transport_url: str | None = None
     facts: Mapping[str, object] = field(default_factory=dict)  # raw observations for --json
+    federation: Federation | None = None  # federation OpenID reachability (None: not checked)
+    e2e: tuple[E2eStep, ...] | None = None  # the token flow end to end (None: no token to try it)
 
 
 def worst(findings: tuple[Finding, ...] | list[Finding]) -> Status:
@@ -187,3 +191,5 @@ class Observations:
     base_url_assumed: bool = False
     deadline_hit: bool = False
     transports_authenticated: bool = False  # asked with our own access token (our homeserver)
+    federation: Federation | None = None
+    e2e: tuple[E2eStep, ...] | None = None

@@ -14,9 +14,10 @@ import pytest
 import trustme
 
 from foci_bot.cli.main import main
+from tests.support.dnsserver import LoopbackDns, Zone
 from tests.support.fakeservers import FakeWeb, Route
 
-pytest_plugins = ["tests.support.fixtures_synapse"]
+pytest_plugins = ["tests.support.fixtures_synapse", "tests.support.e2e_lab"]
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +27,23 @@ def test_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]
     pem = tmp_path_factory.mktemp("ca") / "ca.pem"
     ca.cert_pem.write_to_path(str(pem))
     return ca, pem
+
+
+@pytest.fixture(scope="session")
+def test_dns() -> Iterator[LoopbackDns]:
+    """A real DNS server on loopback; every check in the tests resolves names there, never at the
+    machine's resolver. Unknown names are NXDOMAIN."""
+    server = LoopbackDns().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dns_zone(test_dns: LoopbackDns) -> Iterator[Zone]:
+    """The test DNS server's zone, empty at the start and the end of the test."""
+    test_dns.zone.set()
+    yield test_dns.zone
+    test_dns.zone.set()
 
 
 WebFactory = Callable[[dict[str, dict[str, Route]]], FakeWeb]
@@ -73,10 +91,20 @@ def run_cli() -> CliRunner:
 
 
 @pytest.fixture
-def lab_flags(test_ca: tuple[trustme.CA, Path]) -> Callable[[FakeWeb], list[str]]:
-    """The flags that point the CLI at a FakeWeb: connect-to for each host, the CA, private allowed."""
+def lab_flags(test_ca: tuple[trustme.CA, Path], test_dns: LoopbackDns) -> Callable[[FakeWeb], list[str]]:
+    """The flags that point the CLI at a FakeWeb: connect-to for each host, the CA, private allowed,
+    names resolved at the loopback DNS server."""
 
     def flags(web: FakeWeb) -> list[str]:
-        return [*web.connect_to(), "--cacert", str(test_ca[1]), "--allow-private", "--timeout", "3"]
+        return [
+            *web.connect_to(),
+            "--cacert",
+            str(test_ca[1]),
+            "--allow-private",
+            "--timeout",
+            "3",
+            "--dns-server",
+            test_dns.address,
+        ]
 
     return flags

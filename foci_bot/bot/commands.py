@@ -1,4 +1,5 @@
-"""The chat command grammar: ``!foci help``, ``!foci version``, ``!foci TARGET...``, ``!foci room``.
+"""The chat command grammar: ``!foci help``, ``!foci version``, ``!foci TARGET...``, ``!foci room``,
+``!foci verify``, ``!foci explain CODE``.
 
 Pure: text in, a command value out. Anything addressed to the bot that is not a command
 becomes :class:`Usage` with a short reason, which the bot answers with the usage line.
@@ -40,11 +41,25 @@ class Room:
 
 
 @dataclass(frozen=True, slots=True)
+class Verify:
+    """``!foci verify``: check the bot's own server now, bypassing the cache, with the whole token
+    flow end to end (the bot holds a token only for its own server)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Explain:
+    """``!foci explain CODE``: what causes an error code. ``code`` is as typed (untrusted); the
+    answer looks it up and quotes it when unknown."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     reason: str
 
 
-Command = Help | Version | Check | Room | Usage
+Command = Help | Version | Check | Room | Verify | Explain | Usage
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -78,6 +93,12 @@ def parse_command(body: str, prefix: str = DEFAULT_PREFIX, max_targets: int = 10
         return Version() if len(words) == 1 else Usage("version takes no arguments")
     if verb == "room":
         return Room(tuple(words[1:]))
+    if verb == "verify":
+        return Verify() if len(words) == 1 else Usage("verify takes no arguments")
+    if verb == "explain":
+        if len(words) != 2:
+            return Usage("explain takes one error code, e.g. `MISSING_MATRIX_RTC_TRANSPORT`")
+        return Explain(words[1])
     if len(words) > max_targets:
         return Usage(f"at most {max_targets} servers at once, got {len(words)}")
     if len(words) == 1 and _looks_like_a_verb(words[0]):
@@ -94,7 +115,10 @@ def parse_command(body: str, prefix: str = DEFAULT_PREFIX, max_targets: int = 10
 
 
 def usage_line(prefix: str = DEFAULT_PREFIX) -> str:
-    return f"Usage: `{prefix} SERVER [SERVER ...]`, `{prefix} room`, `{prefix} help` or `{prefix} version`."
+    return (
+        f"Usage: `{prefix} SERVER [SERVER ...]`, `{prefix} room`, `{prefix} verify`, "
+        f"`{prefix} explain CODE`, `{prefix} help` or `{prefix} version`."
+    )
 
 
 def usage_markdown(reason: str, prefix: str = DEFAULT_PREFIX) -> str:
@@ -115,6 +139,10 @@ def help_markdown(prefix: str = DEFAULT_PREFIX, max_targets: int = 10) -> str:
             f"- `{prefix} SERVER [SERVER ...]`: check up to {max_targets} servers; a server may be "
             "given as `example.org`, `@user:example.org` or a matrix.to link",
             f"- `{prefix} room`: check this room's call readiness (members' servers, power levels, calls)",
+            f"- `{prefix} verify`: check this bot's own server now, with the call token flow end to end "
+            "(OpenID token, lk-jwt-service, SFU)",
+            f"- `{prefix} explain CODE`: what causes an Element Call error code (e.g. `OPEN_ID_ERROR`) or an "
+            "lk-jwt-service `errcode`, and which findings detect it",
             f"- `{prefix} version`: show the version",
             f"- `{prefix} help`: this help",
             "",

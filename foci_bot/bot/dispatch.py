@@ -22,8 +22,11 @@ from foci_bot.bot.room_command import RoomCommand
 from foci_bot.bot.store import Store
 from foci_bot.config import Config
 from foci_bot.engine.discover import Checker
+from foci_bot.explain import lookup
 from foci_bot.model import ServerName
+from foci_bot.render.explain import explain_markdown, unknown_code_markdown
 from foci_bot.render.server import check_markdown
+from foci_bot.servername import parse_server_name
 
 log = logging.getLogger("foci_bot.bot.dispatch")
 
@@ -107,17 +110,23 @@ class Dispatcher:
                 text = commands.version_markdown()
             case commands.Usage(reason):
                 text = commands.usage_markdown(reason, bot.command_prefix)
+            case commands.Explain(code):
+                entry = lookup(code)
+                text = explain_markdown(entry) if entry else unknown_code_markdown(code)
             case commands.Room():
                 await self.on_room_command(msg, command)
                 return True
             case commands.Check(servers):
                 return await self._check(msg, servers)
+            case commands.Verify():
+                own = parse_server_name(self.config.matrix.server_name)
+                return await self._check(msg, [own], fresh=True)
         return await self.replier.answer(to, text) is not None
 
-    async def _check(self, msg: Incoming, servers: Sequence[ServerName]) -> bool:
+    async def _check(self, msg: Incoming, servers: Sequence[ServerName], fresh: bool = False) -> bool:
         to = msg.reply_to
         cached = [self.checker.cached(s) for s in servers]
-        if all(r is not None for r in cached):
+        if not fresh and all(r is not None for r in cached):
             reports = [r for r in cached if r is not None]
             return await self.replier.answer(to, check_markdown(reports)) is not None
         progress = None
@@ -130,7 +139,7 @@ class Dispatcher:
         # against waiting for a free slot forever.
         limit = self.config.checks.deadline * 2 + 5
         try:
-            reports = await asyncio.wait_for(self.checker.check_many(servers), limit)
+            reports = await asyncio.wait_for(self.checker.check_many(servers, fresh=fresh), limit)
         except TimeoutError:
             text = "The check did not finish in time; please try again later.\n"
             return await self.replier.answer(to, text, progress) is not None

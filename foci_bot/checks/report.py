@@ -5,7 +5,9 @@ from __future__ import annotations
 from foci_bot.catalogue import finding
 from foci_bot.checks import livekit
 from foci_bot.checks.clients import decide_clients
+from foci_bot.checks.e2e import e2e_findings
 from foci_bot.checks.facts import facts
+from foci_bot.checks.federation import federation_findings
 from foci_bot.checks.fetchfail import describe
 from foci_bot.checks.foci import wellknown_foci
 from foci_bot.checks.transports import LISTED, judge_transports
@@ -82,6 +84,8 @@ def analyse(obs: Observations) -> ServerReport:
         )
         transport, transport_url = UNKNOWN, None
     findings.extend(client_findings)
+    findings.extend(federation_findings(str(obs.server), obs.federation))
+    findings.extend(e2e_findings(obs.e2e))
     if obs.deadline_hit:
         findings.append(
             finding("check-deadline", "The checks did not finish before the deadline; results are partial.")
@@ -100,6 +104,8 @@ def analyse(obs: Observations) -> ServerReport:
         transport=transport,
         transport_url=transport_url,
         facts=facts(obs),
+        federation=obs.federation,
+        e2e=obs.e2e,
     )
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``foci-bot check|compare|room|run``.
+"""Command line: ``foci-bot check|compare|room|run|explain``.
 
 Exit status: 0 when no server has an error finding, 1 when one does, 2 for usage errors.
 Each command is a module with ``register(subparsers)`` and ``run(args)``; this module only
@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from foci_bot import __version__
 from foci_bot.bot.store import StoreError
-from foci_bot.cli import check, compare, room, run
+from foci_bot.cli import check, compare, explain, room, run
 from foci_bot.cli.options import EXIT_USAGE, Parser, UsageError
 
 COMMANDS: Mapping[str, Callable[[argparse.Namespace], int]] = {
@@ -23,6 +23,7 @@ COMMANDS: Mapping[str, Callable[[argparse.Namespace], int]] = {
     "compare": compare.run,
     "room": room.run,
     "run": run.run,
+    "explain": explain.run,
 }
 
 
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"foci-bot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for module in (check, compare, room, run):
+    for module in (check, compare, room, run, explain):
         module.register(sub)
     return parser
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from typing import NoReturn
 
-from foci_bot.addrguard import ConnectTo, ConnectToError
+from foci_bot.addrguard import ConnectTo, ConnectToError, parse_dns_server
 from foci_bot.config import ChecksConfig, Config, ConfigError, load_config
 from foci_bot.model import ServerName, ServerReport
 from foci_bot.servername import TargetError, parse_target
@@ -54,6 +54,11 @@ def add_network_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--cacert", metavar="FILE", help="also trust this CA bundle (PEM)")
     group.add_argument(
+        "--dns-server",
+        metavar="ADDR:PORT",
+        help="resolve every name (and federation SRV records) at this DNS server (lab use)",
+    )
+    group.add_argument(
         "--allow-private",
         action="store_true",
         help="allow loopback, private and link-local addresses (lab use only)",
@@ -88,6 +93,12 @@ def checks_settings(args: argparse.Namespace) -> ChecksConfig:
             exempt.add(str(ipaddress.ip_address(text.strip("[]"))))
         except ValueError:
             raise UsageError(f"--allow-address wants an IP address, got {text!r}") from None
+    dns_server = None
+    if args.dns_server:
+        try:
+            dns_server = parse_dns_server(args.dns_server)
+        except ValueError:
+            raise UsageError(f"--dns-server wants ADDR:PORT, got {args.dns_server!r}") from None
     return ChecksConfig(
         timeout=args.timeout,
         deadline=args.deadline,
@@ -97,6 +108,7 @@ def checks_settings(args: argparse.Namespace) -> ChecksConfig:
         allow_addresses=frozenset(exempt),
         connect_to=tuple(rules),
         cacert=args.cacert,
+        dns_server=dns_server,
     )
 
 

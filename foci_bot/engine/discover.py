@@ -12,11 +12,15 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from foci_bot.callflow import E2eStep, Federation
 from foci_bot.checks.foci import probe_targets, wellknown_foci
 from foci_bot.checks.livekit import PROBE_ORIGIN
 from foci_bot.checks.report import analyse
 from foci_bot.checks.transports import LISTED, classify
 from foci_bot.checks.wellknown import read_wellknown
+from foci_bot.engine.dns import Dns
+from foci_bot.engine.e2e import verify_transports
+from foci_bot.engine.federation import check_federation
 from foci_bot.engine.http import HttpClient
 from foci_bot.engine.slots import ON_PARK, PRIORITY, Slots
 from foci_bot.model import (
@@ -69,9 +73,10 @@ class Checker:
         servers = SERVERS_PER_REQUEST * self.options.concurrency
         self._servers = Slots(servers, park_after=None, max_parked=servers)
         self._started = itertools.count(1)
+        self._dns = Dns(http.options.dns_server, http.options.timeout)
 
-    async def check_many(self, servers: Iterable[ServerName]) -> list[ServerReport]:
-        return list(await asyncio.gather(*(self.check(s) for s in servers)))
+    async def check_many(self, servers: Iterable[ServerName], fresh: bool = False) -> list[ServerReport]:
+        return list(await asyncio.gather(*(self.check(s, fresh=fresh) for s in servers)))
 
     def cached(self, server: ServerName) -> ServerReport | None:
         """A fresh finished report for the server, without doing any work."""
@@ -81,12 +86,14 @@ class Checker:
             return entry[1].result()
         return None
 
-    async def check(self, server: ServerName) -> ServerReport:
-        """The report for one server: from the cache, from a check in flight, or fresh."""
+    async def check(self, server: ServerName, fresh: bool = False) -> ServerReport:
+        """The report for one server: from the cache, from a check in flight, or fresh.
+        ``fresh`` skips a finished cached report (``!foci verify``), but joins one in flight."""
         key = str(server)
         now = time.monotonic()
         entry = self._reports.get(key)
-        if entry is not None and (not entry[1].done() or now - entry[0] <= self.options.cache_ttl):
+        cached = entry is not None and not fresh and now - entry[0] <= self.options.cache_ttl
+        if entry is not None and (not entry[1].done() or cached):
             return await asyncio.shield(entry[1])
         task = asyncio.ensure_future(self._check(server))
         self._reports[key] = (now, task)
@@ -114,7 +121,7 @@ class Checker:
             state = _Progress(server)
             try:
                 async with asyncio.timeout(self.options.deadline):
-                    await self._observe(server, state)
+                    await asyncio.gather(self._observe(server, state), self._federation(server, state))
             except TimeoutError:
                 state.deadline_hit = True
             report = analyse(state.observations())
@@ -160,8 +167,21 @@ class Checker:
         )
         state.transports_unstable, state.transports_v1 = unstable, v1
         listed, foci, _ = classify(unstable, TRANSPORTS_UNSTABLE)
+        jobs: list[Awaitable[None]] = []
         if listed == LISTED:
-            await asyncio.gather(*(self._probe_into(url, state) for url in probe_targets(foci)))
+            jobs += [self._probe_into(url, state) for url in probe_targets(foci)]
+        if token and configured:
+            urls = [f.livekit_service_url for f in foci if f.usable and listed == LISTED]
+            jobs.append(
+                self._e2e(configured, token, str(server), [u for u in dict.fromkeys(urls) if u], state)
+            )
+        await asyncio.gather(*jobs)
+
+    async def _e2e(self, homeserver: str, token: str, server: str, urls: list[str], state: _Progress) -> None:
+        state.e2e = await verify_transports(self.http, homeserver, token, server, urls)
+
+    async def _federation(self, server: ServerName, state: _Progress) -> None:
+        state.federation = await check_federation(self.http, self._dns, server)
 
     async def _store(self, fetch: Awaitable[Fetch], state: _Progress, name: str) -> None:
         setattr(state, name, await fetch)
@@ -217,6 +237,8 @@ class _Progress:
         self.base_url_assumed = False
         self.deadline_hit = False
         self.authenticated = False
+        self.federation: Federation | None = None
+        self.e2e: tuple[E2eStep, ...] | None = None
 
     def observations(self) -> Observations:
         wellknown = self.wellknown or Fetch(
@@ -235,6 +257,8 @@ class _Progress:
             base_url_assumed=self.base_url_assumed,
             deadline_hit=self.deadline_hit,
             transports_authenticated=self.authenticated,
+            federation=self.federation,
+            e2e=self.e2e,
         )
 
 

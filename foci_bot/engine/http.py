@@ -28,6 +28,7 @@ from aiohttp.abc import ResolveResult
 
 from foci_bot import __version__
 from foci_bot.addrguard import ConnectTo, blocked_reason
+from foci_bot.engine.dns import Dns, DnsResolver
 from foci_bot.engine.slots import HostGates, HostKey, Slots
 from foci_bot.model import Fetch, FetchError, Hop
 from foci_bot.text import visible
@@ -63,6 +64,8 @@ class HttpOptions:
     allowed_addresses: frozenset[str] = frozenset()  # exact IPs exempt from the guard
     connect_to: tuple[ConnectTo, ...] = ()
     cacert: str | None = None
+    #: lab hook: resolve every name (and federation SRV records) at this DNS server.
+    dns_server: tuple[str, int] | None = None
     user_agent: str = f"foci-bot/{__version__}"
     #: a request waiting longer than this stops counting against ``concurrency`` (see slots.py)
     park_after: float = 1.0
@@ -148,9 +151,13 @@ class HttpClient:
         return self._context
 
     def _new_session(self, *, guard: bool) -> aiohttp.ClientSession:
+        resolver = None
+        if self.options.dns_server is not None:
+            resolver = DnsResolver(Dns(self.options.dns_server, self.options.timeout))
         connector = _GuardedConnector(
             self.options,
             guard=guard,
+            resolver=resolver,
             ssl=self._ssl_context(),
             limit=0,  # bounded by our own slots and host gates, which know about dead hosts
             ttl_dns_cache=60,
@@ -186,14 +193,21 @@ class HttpClient:
         body_cap: int = DEFAULT_BODY_CAP,
         https_only: bool = False,
         own_server: bool = False,
+        server_hostname: str | None = None,
+        data: bytes | None = None,
     ) -> Fetch:
         """One request with redirects followed by hand; never raises for network faults.
 
         ``own_server`` marks a request the bot itself sends to the homeserver the operator
         configured (never a URL from a server's answer): it alone skips the address guard, and
         only while it stays on that URL's origin; a redirect elsewhere is guarded as usual.
+
+        ``server_hostname`` checks TLS against that name instead of the URL's host (federation
+        through an SRV target); such a request follows no redirect, as the name belongs to one host.
+        A request with a body (``data``) follows none either: clients post to the exact URL.
         """
         own_origin = _origin(url) if own_server else None
+        follow = server_hostname is None and data is None
         started = time.monotonic()
         hops: list[Hop] = []
         seen: set[str] = set()
@@ -207,10 +221,10 @@ class HttpClient:
                 seen.add(current)
                 own = own_origin is not None and _origin(current) == own_origin
                 status, resp_headers, body = await self._one(
-                    current, method, headers, body_cap, deadline, own=own
+                    current, method, headers, body_cap, deadline, own=own, tls_name=server_hostname, data=data
                 )
                 location = resp_headers.get("location")
-                if status in (301, 302, 303, 307, 308) and location:
+                if status in (301, 302, 303, 307, 308) and location and follow:
                     hops.append(Hop(current, status, resp_headers.get("access-control-allow-origin")))
                     nxt = urljoin(current, location)
                     if nxt in seen:
@@ -264,6 +278,8 @@ class HttpClient:
         deadline: list[float],
         *,
         own: bool,
+        tls_name: str | None = None,
+        data: bytes | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         """One hop, once this host is free and a slot is ours; the first hop starts the clock."""
         assert self._session is not None, "use HttpClient as an async context manager"
@@ -292,6 +308,8 @@ class HttpClient:
                         allow_redirects=False,
                         max_line_size=8190,
                         max_field_size=8190,
+                        server_hostname=tls_name,
+                        data=data,
                     ) as resp:
                         return resp.status, *await _read(resp, cap)
         except TimeoutError:

@@ -16,6 +16,7 @@ def http_options(checks: ChecksConfig) -> HttpOptions:
         allowed_addresses=checks.allow_addresses,
         connect_to=checks.connect_to,
         cacert=checks.cacert,
+        dns_server=checks.dns_server,
     )
 
 

@@ -11,15 +11,35 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
+from foci_bot.render.callflow import verified
 from foci_bot.render.server import Section, sections_html, sections_markdown
 from foci_bot.render.size import REPORT_BUDGET, content_size
 from foci_bot.room.analysis import CALL_MEMBER, OLDEST, RoomReport
-from foci_bot.room.verdict import CAN_SPEAK, LISTEN_ONLY, ServerGroup, Suggestion, Verdict
+from foci_bot.room.verdict import (
+    CAN_SPEAK,
+    LISTEN_ONLY,
+    NO_OPENID,
+    UNKNOWN_VERDICT,
+    MemberVerdict,
+    ServerGroup,
+    Suggestion,
+    Verdict,
+)
 from foci_bot.text import quote
 
 BUDGET = REPORT_BUDGET
 CAPS = (40, 15, 5, 1)
-_LABEL = {CAN_SPEAK: "Can join and speak", LISTEN_ONLY: "Can listen but not speak", "unknown": "Unknown"}
+_LABEL = {
+    CAN_SPEAK: "Can join and speak",
+    LISTEN_ONLY: "Can listen but not speak",
+    NO_OPENID: "Cannot join at all (federation OpenID unreachable)",
+    "unknown": "Unknown",
+}
+_COUNT_TEXT: tuple[tuple[MemberVerdict, str], ...] = (
+    (NO_OPENID, "can neither speak nor listen (their server's federation OpenID is unreachable)"),
+    (LISTEN_ONLY, "can listen but not speak"),
+    (UNKNOWN_VERDICT, "could not be judged"),
+)
 _HOW = (
     "add a transport: Synapse `experimental_features: {msc4143_enabled: true}` plus "
     "`matrix_rtc: {transports: [{type: livekit, livekit_service_url: …}]}`, or the well-known key "
@@ -37,9 +57,14 @@ def summary_line(verdict: Verdict, cannot_join: int | None = None) -> str:
         parts = ["No joined members to check"]
     else:
         parts = [f"Calls work for {verdict.can_speak} of {_n(verdict.members_total, 'member')}"]
-    for kind, text in ((LISTEN_ONLY, "can listen but not speak"), ("unknown", "could not be judged")):
+    counts: dict[MemberVerdict, int] = {
+        NO_OPENID: verdict.openid_unreachable,
+        LISTEN_ONLY: verdict.listen_only,
+        UNKNOWN_VERDICT: verdict.unknown,
+    }
+    for kind, text in _COUNT_TEXT:
         groups = verdict.servers(kind)
-        members = verdict.listen_only if kind == LISTEN_ONLY else verdict.unknown
+        members = counts[kind]
         if members:
             where = f" on {_n(len(groups), 'server')}" if groups else ""
             parts.append(f"{_n(members, 'member')}{where} {text}")
@@ -62,13 +87,15 @@ def _group_line(group: ServerGroup) -> str:
         line += f", {report.transport} transport {quote(report.transport_url)}"
     else:
         line += f", transport {report.transport}"
+    if verified(report.e2e):
+        line += ", verified end to end"
     errors = [f"`{f.code}`" for f in report.findings if f.severity == "error"][:3]
     return line + (f" ({', '.join(errors)})" if errors else "")
 
 
 def _servers(verdict: Verdict, cap: int) -> list[Section]:
     out = []
-    for kind in (LISTEN_ONLY, "unknown", CAN_SPEAK):
+    for kind in (NO_OPENID, LISTEN_ONLY, "unknown", CAN_SPEAK):
         groups = verdict.servers(kind)
         if groups:
             members = sum(g.members for g in groups)

@@ -2,7 +2,7 @@
 
 The contract (docs/room.md): ``servers[]`` is ``check --json``'s per-server object plus
 ``members`` and ``verdict``; ``summary.members_total``, ``members_can_speak``,
-``members_listen_only``, ``members_unknown`` (and ``members_cannot_join`` for rooms);
+``members_listen_only``, ``members_openid_unreachable``, ``members_unknown`` (and ``members_cannot_join`` for rooms);
 ``suggestion.livekit_service_url`` or null.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from foci_bot.render.room import summary_line
 from foci_bot.render.server import server_json
 from foci_bot.room.analysis import CALL_MEMBER, RoomReport
-from foci_bot.room.verdict import CAN_SPEAK, LISTEN_ONLY, ServerGroup, Suggestion, Verdict
+from foci_bot.room.verdict import CAN_SPEAK, LISTEN_ONLY, NO_OPENID, ServerGroup, Suggestion, Verdict
 
 
 def _groups(groups: tuple[ServerGroup, ...]) -> list[dict[str, Any]]:
@@ -36,10 +36,12 @@ def _summary(v: Verdict) -> dict[str, Any]:
         "members_total": v.members_total,
         "members_can_speak": v.can_speak,
         "members_listen_only": v.listen_only,
+        "members_openid_unreachable": v.openid_unreachable,
         "members_unknown": v.unknown,
         "servers_total": len(v.groups),
         "servers_can_speak": len(v.servers(CAN_SPEAK)),
         "servers_listen_only": len(v.servers(LISTEN_ONLY)),
+        "servers_openid_unreachable": len(v.servers(NO_OPENID)),
         "servers_unknown": len(v.servers("unknown")),
     }
 

@@ -15,6 +15,7 @@ from typing import Any
 import markdown
 
 from foci_bot.model import CLIENT_LABELS, UNKNOWN, ServerReport
+from foci_bot.render.callflow import e2e_json, e2e_lines, federation_json, federation_line, verified
 from foci_bot.text import quote, visible
 
 ICON = {"ok": "✅", "warning": "⚠️", "error": "❌", "info": "ℹ️"}
@@ -67,11 +68,13 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
         f"{heading} {ICON[report.status]} {quote(report.server)}: {report.status}"
         + (f" ({tally})" if tally else ""),
         "",
-        line.format(url=url) + ".",
+        line.format(url=url) + "." + (" Verified end to end." if verified(report.e2e) else ""),
         "",
-        "**What each client uses**",
-        "",
+        federation_line(report.federation),
     ]
+    for text in e2e_lines(report.e2e):
+        lines += ["", text]
+    lines += ["", "**What each client uses**", ""]
     lines += [f"- {CLIENT_LABELS[v.client]}: {_answer(v.url)}, {v.reason}" for v in report.clients]
     lines += ["", "**Advertised**", ""]
     if report.foci:
@@ -174,6 +177,8 @@ def server_json(report: ServerReport) -> dict[str, Any]:
         ],
         "probes": dict(report.probes),
         "observations": dict(report.facts),
+        "federation": federation_json(report.federation),
+        "e2e": e2e_json(report.e2e),
     }
 
 

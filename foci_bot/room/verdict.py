@@ -13,8 +13,13 @@ Counting rules (docs/room.md):
 - ``unknown``: members whose server's transport cannot be judged (``unknown``: hidden behind the
   authenticated endpoint with nothing usable elsewhere; or the check was cut short by a deadline
   without finding a working transport),
-  and members whose user ID has no valid server name. They are counted in neither bucket, so
-  ``total == can_speak + listen_only + unknown``.
+  and members whose user ID has no valid server name.
+- ``openid_unreachable``: members whose server's federation ``openid/userinfo`` cannot be reached.
+  lk-jwt-service verifies every caller's OpenID token there (element-call#3713, tuwunel#240), so
+  they get no token at all: they can neither speak nor listen, whatever transport they have.
+
+Every member is in exactly one bucket:
+``total == can_speak + listen_only + openid_unreachable + unknown``.
 """
 
 from __future__ import annotations
@@ -28,9 +33,10 @@ from foci_bot.model import KEY_MSC4143, TRANSPORTS_UNSTABLE, TRANSPORTS_V1, UNKN
 from foci_bot.urls import http_url
 
 #: What a member can do in a multi-SFU call, judged from their own server.
-MemberVerdict = Literal["can-speak", "listen-only", "unknown"]
+MemberVerdict = Literal["can-speak", "listen-only", "openid-unreachable", "unknown"]
 CAN_SPEAK: MemberVerdict = "can-speak"
 LISTEN_ONLY: MemberVerdict = "listen-only"
+NO_OPENID: MemberVerdict = "openid-unreachable"
 UNKNOWN_VERDICT: MemberVerdict = "unknown"
 # Only sources some current client reads (MSC4143; matrix-js-sdk, matrix-rust-sdk): the endpoint,
 # then the msc4143 key.
@@ -66,6 +72,7 @@ class Verdict:
     listen_only: int
     unknown: int
     suggestion: Suggestion
+    openid_unreachable: int = 0  # members who get no call token at all (see NO_OPENID)
 
     def servers(self, kind: MemberVerdict) -> tuple[ServerGroup, ...]:
         return tuple(g for g in self.groups if g.verdict == kind)
@@ -99,7 +106,10 @@ def deadline_hit(report: ServerReport) -> bool:
 
 
 def server_verdict(report: ServerReport) -> MemberVerdict:
-    """can-speak, listen-only or unknown. A check cut short by a deadline proves nothing missing."""
+    """can-speak, listen-only, openid-unreachable or unknown. A check cut short by a deadline
+    proves nothing missing."""
+    if report.federation is not None and report.federation.openid == "unreachable":
+        return NO_OPENID
     if report.transport == "working":
         return CAN_SPEAK
     if report.transport in ("none", "broken") and not deadline_hit(report):
@@ -162,4 +172,7 @@ def verdict(counts: Mapping[str, int], reports: Mapping[str, ServerReport], unpa
     total = sum(g.members for g in ordered) + unparsed
     speak = sum(g.members for g in ordered if g.verdict == CAN_SPEAK)
     listen = sum(g.members for g in ordered if g.verdict == LISTEN_ONLY)
-    return Verdict(ordered, total, speak, listen, total - speak - listen, suggest(ordered))
+    no_openid = sum(g.members for g in ordered if g.verdict == NO_OPENID)
+    return Verdict(
+        ordered, total, speak, listen, total - speak - listen - no_openid, suggest(ordered), no_openid
+    )

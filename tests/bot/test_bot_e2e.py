@@ -21,6 +21,7 @@ from aiohttp import web
 
 from tests.bot.test_reply import live_markup
 from tests.support.botkit import BotProcess, NioUser, answer, replies_to, room_events, toml_list, write_config
+from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, homeserver_routes, lk_jwt_routes, wellknown_route
 from tests.support.fixtures_synapse import SynapseFactory, unique_localpart
 from tests.support.synapse_harness import Synapse, User, wait_until
@@ -64,16 +65,19 @@ def web_routes() -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def web_servers(test_ca: tuple[trustme.CA, Path]) -> Iterator[FakeWeb]:
+def web_servers(test_ca: tuple[trustme.CA, Path], test_dns: LoopbackDns) -> Iterator[FakeWeb]:
     routes = web_routes()
-    server = FakeWeb(test_ca[0], names=list(routes), routes=routes).start()
+    server = FakeWeb(test_ca[0], names=list(routes), routes=routes, dns_server=test_dns.address).start()
     yield server
     server.stop()
 
 
 def checks_section(web_server: FakeWeb, ca_pem: Path) -> str:
-    rules = [f"{host}:443:127.0.0.1:{web_server.port}" for host in web_server.routes]
-    return f'allow_private = true\ncacert = "{ca_pem}"\ntimeout = 2\ndeadline = 3\ncache_ttl = 600\nconnect_to = {toml_list(rules)}\n'
+    rules = web_server.connect_rules()
+    return (
+        f'allow_private = true\ncacert = "{ca_pem}"\ntimeout = 2\ndeadline = 3\ncache_ttl = 600\n'
+        f'connect_to = {toml_list(rules)}\ndns_server = "{web_server.dns_server}"\n'
+    )
 
 
 @dataclass
@@ -160,6 +164,20 @@ def test_plain_room(env: Env) -> None:
         ("!foci what?", "Usage: "),
     ]:
         assert expected in env.answer(room, env.ask(room, text))["body"]
+
+
+def test_explain(env: Env) -> None:
+    """`!foci explain CODE` answers with the causes, rendered as a list; an unknown code gets one line
+    that shows what was typed only as code."""
+    room = env.room_with_bot(preset="private_chat")
+    content = env.answer(room, env.ask(room, "!foci explain open_id_error"))
+    assert content["msgtype"] == "m.notice" and content["m.mentions"] == {}
+    assert content["body"].startswith("### `OPEN_ID_ERROR`")
+    assert "<h3><code>OPEN_ID_ERROR</code>" in content["formatted_body"]
+    assert content["formatted_body"].count("<li>") >= 3
+    unknown = env.answer(room, env.ask(room, "!foci explain @room<b>"))
+    assert unknown["body"].startswith("Unknown error code `@\u2060room<b>`; known codes: ")
+    assert live_markup(unknown["formatted_body"]) == [] and "@room" not in unknown["formatted_body"]
 
 
 def test_thread(env: Env) -> None:

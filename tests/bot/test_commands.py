@@ -7,9 +7,11 @@ import pytest
 from foci_bot import __version__
 from foci_bot.bot.commands import (
     Check,
+    Explain,
     Help,
     Room,
     Usage,
+    Verify,
     Version,
     help_markdown,
     parse_command,
@@ -26,6 +28,8 @@ from foci_bot.model import ServerName
         ("  !FOCI   HELP  ", Help()),
         ("!foci version", Version()),
         ("!foci room", Room(())),
+        ("!foci verify", Verify()),
+        ("!foci verify example.org", Usage("verify takes no arguments")),
         ("!foci room #calls:example.org", Room(("#calls:example.org",))),
         ("!foci example.org", Check((ServerName("example.org"),))),
         (
@@ -34,6 +38,9 @@ from foci_bot.model import ServerName
         ),
         ("!foci\nexample.org", Check((ServerName("example.org"),))),
         ("> <@a:b.c> earlier\n\n!foci version", Version()),
+        ("!foci explain OPEN_ID_ERROR", Explain("OPEN_ID_ERROR")),
+        ("!foci EXPLAIN m_lookup_failed", Explain("m_lookup_failed")),
+        ("!foci explain nonsense", Explain("nonsense")),
     ],
 )
 def test_commands(body: str, expected: object) -> None:
@@ -58,6 +65,8 @@ def test_not_for_the_bot(body: str) -> None:
         ("!foci <script>", "bad target"),
         ("!foci frobnicate", "unknown command `frobnicate`"),
         ("!foci Status", "unknown command `Status`"),
+        ("!foci explain", "explain takes one error code"),
+        ("!foci explain OPEN_ID_ERROR SFU_ERROR", "explain takes one error code"),
         ("!foci " + " ".join(f"s{i}.org" for i in range(11)), "at most 10 servers at once, got 11"),
     ],
 )
@@ -82,3 +91,4 @@ def test_texts() -> None:
     assert usage_markdown("no command given").startswith("No command given. Usage:")
     assert __version__ in version_markdown()
     assert "`!foci room`" in help_markdown() and "up to 10 servers" in help_markdown()
+    assert "`!foci explain CODE`" in help_markdown() and "`!foci explain CODE`" in usage_markdown("x")

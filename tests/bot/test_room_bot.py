@@ -25,6 +25,7 @@ from foci_bot.config import load_config
 from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.room.snapshot import RoomSnapshot, StateEvent
+from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, expand
 
 ROOM = "!room:good0.test"
@@ -80,7 +81,7 @@ Runner = Callable[..., tuple[Recorder, list[float]]]
 
 @pytest.fixture
 def run_room(fake_web: Callable[[dict[str, Any]], FakeWeb], test_ca: tuple[trustme.CA, Path], tmp_path: Path,
-             monkeypatch: pytest.MonkeyPatch) -> Runner:  # fmt: skip
+             monkeypatch: pytest.MonkeyPatch, test_dns: LoopbackDns) -> Runner:  # fmt: skip
     """Run ``!foci room`` once per body, all at once, through a real Dispatcher and Checker."""
     web = fake_web(expand(_hosts(6)))
     monkeypatch.setattr(room_bot, "PROGRESS_EVERY", 0.0)
@@ -98,8 +99,11 @@ def run_room(fake_web: Callable[[dict[str, Any]], FakeWeb], test_ca: tuple[trust
         recorder = Recorder(snapshot)
 
         async def go() -> list[float]:
-            rules = tuple(ConnectTo.parse(f"{h}:443:127.0.0.1:{web.port}") for h in web.routes)
-            http = HttpOptions(timeout=5, allow_private=True, cacert=str(test_ca[1]), connect_to=rules)
+            rules = tuple(ConnectTo.parse(r) for r in web.connect_rules())
+            dns_server = ("127.0.0.1", test_dns.port)
+            http = HttpOptions(
+                timeout=5, allow_private=True, cacert=str(test_ca[1]), connect_to=rules, dns_server=dns_server
+            )
             async with HttpClient(http) as client:
                 checker = Checker(client, CheckOptions(deadline=5, cache_ttl=60))
                 dispatcher = Dispatcher(config, checker, Store(tmp_path / "store"), recorder, recorder)

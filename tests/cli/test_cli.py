@@ -94,3 +94,22 @@ def test_exit_status_tracks_errors(
     assert good.code == 0 and good.out.startswith("### ✅ `good.test`: ok")
     both = run_cli("check", "good.test", "@x:bad.test", *lab_flags(web))
     assert both.code == 1 and both.out.startswith("**2 servers:** 1 ok, 0 warning, 1 error")
+
+
+def test_explain(run_cli: CliRunner) -> None:
+    """`explain CODE` prints the causes as markdown (or JSON), whatever the code's case."""
+    result = run_cli("explain", "missing_matrix_rtc_transport")
+    assert result.code == 0 and result.err == ""
+    assert result.out.startswith("### `MISSING_MATRIX_RTC_TRANSPORT` (Element Call error code)")
+    assert "`transports-endpoint-missing`" in result.out
+    data = run_cli("explain", "M_LOOKUP_FAILED", "--json").json()
+    assert data["code"] == "M_LOOKUP_FAILED" and data["origin"] == "lk-jwt-service"
+
+
+def test_explain_unknown_code_is_a_usage_error(run_cli: CliRunner) -> None:
+    """An unknown code: exit 2 and one line naming it and listing the known codes."""
+    result = run_cli("explain", "NOT_A_CODE")
+    assert result.code == 2 and result.out == ""
+    assert result.err.count("\n") == 1
+    assert result.err.startswith("foci-bot: unknown error code `NOT_A_CODE`; known codes: ")
+    assert "OPEN_ID_ERROR" in result.err and "M_BAD_JSON" in result.err

@@ -59,6 +59,7 @@ def test_member_weighted_verdict_and_suggestion(
     assert out["summary"] | {"line": None} == {
         "members_total": 50, "members_can_speak": 42, "members_listen_only": 8, "members_unknown": 0,
         "servers_total": 4, "servers_can_speak": 2, "servers_listen_only": 2, "servers_unknown": 0, "line": None,
+        "members_openid_unreachable": 0, "servers_openid_unreachable": 0,
     }  # fmt: skip
     assert (
         out["summary"]["line"]

@@ -15,6 +15,7 @@ from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.model import FetchError
 from foci_bot.servername import parse_target
 from foci_bot.text import json_text
+from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, documented_server, expand
 
 Factory = Callable[[dict[str, Any]], FakeWeb]
@@ -67,7 +68,7 @@ def test_own_server_exemption_is_per_request(fake_web: Factory, test_ca: tuple[t
 
 
 def test_own_homeserver_read_with_token_at_configured_url(
-    fake_web: Factory, test_ca: tuple[trustme.CA, Path]
+    fake_web: Factory, test_ca: tuple[trustme.CA, Path], test_dns: LoopbackDns
 ) -> None:
     """Our own server's transports are read at the configured URL with our token; the
     well-known's base_url never sees the token."""
@@ -80,7 +81,9 @@ def test_own_homeserver_read_with_token_at_configured_url(
     web = fake_web(expand(hosts))
 
     async def go() -> Any:
-        async with HttpClient(_options(web, test_ca[1], allow_private=True)) as http:
+        # Names resolve at the loopback DNS server (the federation check asks for SRV records).
+        dns_server = ("127.0.0.1", test_dns.port)
+        async with HttpClient(_options(web, test_ca[1], allow_private=True, dns_server=dns_server)) as http:
             checker = Checker(
                 http, CheckOptions(deadline=10), tokens={"Own.Test": "tok"},
                 homeservers={"own.test": "https://internal.test/"},

@@ -20,6 +20,7 @@ from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.model import ServerReport
 from foci_bot.servername import parse_target
+from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, wellknown_route
 from tests.support.fixtures_synapse import SynapseFactory, foci_options, unique_localpart
 from tests.support.synapse_harness import Synapse, http_request, wait_until
@@ -71,7 +72,7 @@ def hostile_web(test_ca: tuple[trustme.CA, Path], synapse: Synapse) -> Iterator[
 
 
 def test_own_read_reaches_synapse_hostile_urls_never_do(
-    synapse: Synapse, hostile_web: FakeWeb, test_ca: tuple[trustme.CA, Path]
+    synapse: Synapse, hostile_web: FakeWeb, test_ca: tuple[trustme.CA, Path], test_dns: LoopbackDns
 ) -> None:
     bot = synapse.new_user(unique_localpart("guardbot"))
     options = HttpOptions(
@@ -79,6 +80,7 @@ def test_own_read_reaches_synapse_hostile_urls_never_do(
         allowed_addresses=frozenset({"127.0.0.2"}),
         cacert=str(test_ca[1]),
         timeout=3,
+        dns_server=("127.0.0.1", test_dns.port),  # names resolve on loopback, never at the machine's resolver
     )
     before = len(bot_requests(synapse))
 
@@ -93,7 +95,9 @@ def test_own_read_reaches_synapse_hostile_urls_never_do(
             )
             own = await checker.check(parse_target(synapse.server_name))
             # The own read's log lines, before the hostile server is checked on the same client.
-            wait_until(lambda: len(bot_requests(synapse)) >= before + 2, timeout=10)
+            # Two transports reads, then the token flow's own reads (issue #10): whoami and one
+            # OpenID token per route tried at the listed focus.
+            wait_until(lambda: len(bot_requests(synapse)) >= before + 5, timeout=10)
             after_own = len(bot_requests(synapse))
             hostile = await checker.check(parse_target("hostile.test"))
             return own, after_own, hostile
@@ -102,7 +106,9 @@ def test_own_read_reaches_synapse_hostile_urls_never_do(
 
     # The own half: both transports reads reached Synapse, and the transports were read.
     own_lines = bot_requests(synapse)[before:after_own]
-    assert len(own_lines) == 2 and all("rtc/transports" in line for line in own_lines)
+    transports = [line for line in own_lines if "rtc/transports" in line]
+    token_flow = [line for line in own_lines if "/account/whoami" in line or "/openid/request_token" in line]
+    assert len(transports) == 2 and len(token_flow) == 3 and len(own_lines) == 5, own_lines
     assert own.transports_state == "listed"
 
     # The hostile half: every URL is refused by the guard...

@@ -16,39 +16,30 @@ import trustme
 
 from foci_bot.catalogue import CATALOGUE
 from tests.conftest import CliRunner
+from tests.engine.test_e2e import PROVEN_CODES
+from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, documented_server, expand, load_scenario
+from tests.support.scenario_run import SCENARIO_DIR, check_args, start_scenario
 
-SCENARIOS = sorted((Path(__file__).parent.parent / "data" / "scenarios").glob("*.json"))
-
-
-def _start(ca: trustme.CA, hosts: dict[str, Any], address: str, untrusted: list[str]) -> FakeWeb:
-    routes = expand(hosts)
-    return FakeWeb(ca, names=list(routes), routes=routes, address=address).start(untrusted=untrusted)
+SCENARIOS = sorted(SCENARIO_DIR.glob("*.json"))
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_scenario(path: Path, test_ca: tuple[trustme.CA, Path], run_cli: CliRunner) -> None:
+def test_scenario(
+    path: Path, test_ca: tuple[trustme.CA, Path], test_dns: LoopbackDns, run_cli: CliRunner
+) -> None:
     """The report for this server setup has the expected verdict, findings and client answers."""
     scenario = load_scenario(path)
     expect: dict[str, Any] = scenario["expect"]
-    webs = [_start(test_ca[0], scenario["hosts"], "127.0.0.1", scenario.get("untrusted", []))]
-    if "second_hosts" in scenario:
-        webs.append(_start(test_ca[0], scenario["second_hosts"], "127.0.0.2", []))
+    webs = start_scenario(test_ca[0], scenario, test_dns)
     try:
-        args = ["check", scenario["target"], "--json", "--cacert", str(test_ca[1]), "--timeout", "3"]
-        for web in webs:
-            args += web.connect_to()
-        if scenario.get("allow_private", True) and "allow_addresses" not in scenario:
-            args.append("--allow-private")
-        for address in scenario.get("allow_addresses", []):
-            args += ["--allow-address", address]
-        args += scenario.get("args", [])
         started = time.monotonic()
-        result = run_cli(*args)
+        result = run_cli(*check_args(scenario, webs, test_ca[1], test_dns))
         elapsed = time.monotonic() - started
     finally:
         for web in webs:
             web.stop()
+        test_dns.zone.set()
     assert result.err == ""
     report = result.json()["servers"][0]
     codes = [f["code"] for f in report["findings"]]
@@ -60,6 +51,8 @@ def test_scenario(path: Path, test_ca: tuple[trustme.CA, Path], run_cli: CliRunn
     for key in ("transport", "server"):
         if key in expect:
             assert report[key] == expect[key]
+    for key, value in expect.get("federation", {}).items():
+        assert report["federation"][key] == value, report["federation"]
     for client, url in expect.get("clients", {}).items():
         assert report["clients"][client] == url, (client, report["client_reasons"][client])
     for focus in expect.get("foci", []):
@@ -75,8 +68,9 @@ def test_scenario(path: Path, test_ca: tuple[trustme.CA, Path], run_cli: CliRunn
 
 
 def test_every_finding_code_has_a_behaviour_test() -> None:
-    """Each catalogue code is expected by at least one scenario run against real servers."""
-    expected: set[str] = set()
+    """Each catalogue code is expected by at least one scenario, or end-to-end test, run against real
+    servers."""
+    expected: set[str] = set(PROVEN_CODES)
     for path in SCENARIOS:
         expected |= set(load_scenario(path)["expect"].get("codes", []))
     assert set(CATALOGUE) - expected == set()

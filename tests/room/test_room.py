@@ -7,11 +7,13 @@ Each file holds a room's state, minimal reports for its members' servers and the
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from foci_bot.callflow import E2eStep, Federation
 from foci_bot.model import Focus, ServerReport, Status
 from foci_bot.render.room import BUDGET, content_bytes, room_sections, summary_line
 from foci_bot.render.room_json import room_json
@@ -33,11 +35,13 @@ def snapshot_of(data: dict[str, Any]) -> RoomSnapshot:
 
 def report_of(server: str, spec: dict[str, Any]) -> ServerReport:
     foci = tuple(Focus(f["source"], f["index"], f["type"], f["livekit_service_url"]) for f in spec["foci"])
+    openid = spec.get("federation")
+    federation = Federation(f"https://{server}:8448", "default-port", openid) if openid else None
     status: Status = "ok" if spec["transport"] == "working" else "error"
     return ServerReport(
         server=server, status=status, findings=(), foci=foci, clients=(), wellknown_outcome="PROMPT",
         base_url=f"https://{server}", transports_state="auth", probes=spec["probes"],
-        transport=spec["transport"], transport_url=spec["transport_url"],
+        transport=spec["transport"], transport_url=spec["transport_url"], federation=federation,
     )  # fmt: skip
 
 
@@ -75,7 +79,9 @@ def test_room_scenario(path: Path) -> None:
     out = room_json(report)
     assert_subset(data["expect"], out, path.stem)
     summary = out["summary"]
-    total = summary["members_can_speak"] + summary["members_listen_only"] + summary["members_unknown"]
+    total = sum(
+        summary[f"members_{k}"] for k in ("can_speak", "listen_only", "openid_unreachable", "unknown")
+    )
     assert total == summary["members_total"]
     json.dumps(out)  # JSON-ready
     sections = room_sections(report)
@@ -153,3 +159,16 @@ def test_odd_power_levels_never_crash(value: Any) -> None:
     )
     result = permission(RoomSnapshot("!r:a.test", state, 0), ["@a:a.test"])
     assert result.required == 50
+
+
+def test_verified_own_server_says_so_in_the_room() -> None:
+    """A server whose token flow was verified end to end is marked so in the room's server lines."""
+    step = E2eStep("https://j.test", "/sfu/get", 200, None, "wss://s.test", 200, "ok")
+    plain = report_of("a.test", {"transport": "working", "transport_url": None, "foci": [], "probes": {}})
+    member = StateEvent("m.room.member", "@u:a.test", "@u:a.test", {"membership": "join"})
+    snapshot = RoomSnapshot("!r:a.test", (member,), 0)
+    for e2e, marked in ((None, False), ((step,), True)):
+        report = analyse_room(snapshot, {"a.test": replace(plain, e2e=e2e)})
+        assert report.verdict.can_speak == 1
+        text = "\n".join(s.body for s in room_sections(report))
+        assert ("verified end to end" in text) is marked

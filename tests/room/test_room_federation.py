@@ -162,6 +162,7 @@ def test_members_by_server_and_multi_sfu_verdict(lab: Lab, call_room: CallRoom) 
         "members_total": 4, "members_can_speak": 2, "members_listen_only": 2, "members_unknown": 0,
         "members_invited": 1, "servers_total": 3, "servers_can_speak": 1, "servers_listen_only": 2,
         "servers_unknown": 0, "line": None, "members_cannot_join": None,
+        "members_openid_unreachable": 0, "servers_openid_unreachable": 0,
     }  # fmt: skip
     servers = {s["server"]: s for s in out["servers"]}
     assert servers[hs3]["members"] == 2 and servers[hs3]["verdict"] == "can-speak"

@@ -24,6 +24,7 @@ from aiohttp import web
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Route = Mapping[str, Any] | Handler
 
+USERINFO = "/_matrix/federation/v1/openid/userinfo"
 JSON_CORS = {"Access-Control-Allow-Origin": "*", "Content-Type": "application/json"}
 
 
@@ -47,6 +48,7 @@ class FakeWeb:
     handshakes: dict[str, int] = field(default_factory=dict)
     port: int = 0
     address: str = "127.0.0.1"
+    dns_server: str = ""  # the loopback DNS server checks against this web should use (ADDR:PORT)
 
     def __post_init__(self) -> None:
         self._loop = asyncio.new_event_loop()
@@ -85,11 +87,12 @@ class FakeWeb:
         self.handshakes[key] = self.handshakes.get(key, 0) + 1
 
     def connect_to(self, *hosts: str) -> list[str]:
-        """CLI flags that route ``HOST:443`` for each host to this server."""
-        flags = []
-        for host in hosts or self.routes:
-            flags += ["--connect-to", f"{host}:443:{self.address}:{self.port}"]
-        return flags
+        """CLI flags that route ``HOST:443`` (and the federation port 8448) for each host here."""
+        return [flag for rule in self.connect_rules(*hosts) for flag in ("--connect-to", rule)]
+
+    def connect_rules(self, *hosts: str) -> list[str]:
+        """``HOST:PORT:ADDR:PORT2`` rules for ``HOST:443`` and ``HOST:8448`` of each host."""
+        return [f"{h}:{p}:{self.address}:{self.port}" for h in hosts or self.routes for p in (443, 8448)]
 
     def requests_for(self, host: str) -> list[Seen]:
         return [s for s in self.seen if s.host == host]
@@ -101,6 +104,9 @@ class FakeWeb:
         self.seen.append(Seen(host, request.method, request.path, dict(request.headers)))
         table = self.routes.get(host, {})
         route = table.get(f"{request.method} {request.path}") or table.get(request.path)
+        if route is None and request.path == USERINFO:
+            # Every fake host federates unless a route says otherwise: a random token is unknown.
+            return web.json_response({"errcode": "M_UNKNOWN_TOKEN", "error": "Unknown token"}, status=401)
         if route is None:
             return web.json_response({"errcode": "M_NOT_FOUND", "error": "no route"}, status=404)
         if callable(route):
@@ -112,8 +118,15 @@ class FakeWeb:
 
 async def misbehave(request: web.Request, spec: Mapping[str, Any]) -> web.StreamResponse:
     """Hostile servers: ``hang`` (never answers), ``trickle`` (a byte at a time, forever),
-    ``chunked-huge`` (a body of ``size`` bytes without Content-Length)."""
+    ``chunked-huge`` (a body of ``size`` bytes without Content-Length). Also ``echo-origin``: the
+    rest of the spec as usual, with ``Access-Control-Allow-Origin`` set to the request's ``Origin``
+    and none without one (a common Caddy recipe)."""
     kind = spec["behaviour"]
+    if kind == "echo-origin":
+        echoed = respond({k: v for k, v in spec.items() if k != "behaviour"})
+        if "Origin" in request.headers:
+            echoed.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
+        return echoed
     if kind == "hang":
         await asyncio.sleep(3600)
     response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
@@ -181,15 +194,29 @@ def lk_jwt_routes(prefix: str = "/livekit/jwt", *, mode: str = "healthy") -> dic
     return routes
 
 
+# Synapse sets these on every client API answer and answers OPTIONS with 200
+# (synapse/http/server.py, set_cors_headers), so browsers can call the API with a token.
+SYNAPSE_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": "X-Requested-With, Content-Type, Authorization, Date",
+}
+
+
 def homeserver_routes(
-    *, transports: str | list[Any] | Mapping[str, Any] = "auth", msc4143_feature: bool = True
+    *,
+    transports: str | list[Any] | Mapping[str, Any] = "auth",
+    msc4143_feature: bool = True,
+    cors: bool = True,
 ) -> dict[str, Route]:
     """A homeserver's client API routes (versions, transports) on its base_url host.
 
     ``transports``: auth (401) | missing (404 M_UNRECOGNIZED) | proxy-404 | a list (200, no
-    token needed) | a raw response spec.
+    token needed) | a raw response spec. ``cors``: the transports paths carry Synapse's CORS
+    headers and answer OPTIONS (not for proxy-404, where the proxy answers without them).
     """
     unstable = "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports"
+    stable = "/_matrix/client/v1/rtc/transports"
     versions = {"versions": ["v1.11", "v1.12"], "unstable_features": {"org.matrix.msc4143": msc4143_feature}}
     routes: dict[str, Route] = {"/_matrix/client/versions": {"json": versions, "headers": JSON_CORS}}
     if transports == "auth":
@@ -213,10 +240,16 @@ def homeserver_routes(
     elif isinstance(transports, Mapping):
         routes[unstable] = transports
     # Synapse does not serve the stable path yet (synapse#19652).
-    routes["/_matrix/client/v1/rtc/transports"] = {
+    routes[stable] = {
         "status": 404,
         "json": {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"},
     }
+    if cors and transports != "proxy-404":
+        for path in (unstable, stable):
+            spec = routes.get(path)
+            if isinstance(spec, Mapping) and "behaviour" not in spec:
+                routes[path] = {**spec, "headers": {**SYNAPSE_CORS, **spec.get("headers", {})}}
+            routes[f"OPTIONS {path}"] = {"status": 200, "json": {}, "headers": SYNAPSE_CORS}
     return routes
 
 
