@@ -49,11 +49,12 @@ def sequential_ms(reports: list[ServerReport]) -> float:
     return total
 
 
-async def run(count: int, port: int, cacert: str) -> tuple[float, float, list[ServerReport]]:
+async def run(count: int, port: int, cacert: str, dns_port: int) -> tuple[float, float, list[ServerReport]]:
     options = HttpOptions(
         allow_private=True,
         cacert=cacert,
         connect_to=(ConnectTo.parse(f":443:127.0.0.1:{port}"),),
+        dns_server=("127.0.0.1", dns_port),
         concurrency=128,
     )
     servers = [ServerName(f"hs{i}.fleet.test") for i in range(count)]
@@ -80,7 +81,7 @@ def main() -> None:
         )
         fleet.counts()
         for count in sizes:
-            wall, cpu, reports = asyncio.run(run(count, fleet.port, fleet.cacert))
+            wall, cpu, reports = asyncio.run(run(count, fleet.port, fleet.cacert, fleet.dns_port))
             counts = fleet.counts()
             seq = sequential_ms(reports)
             statuses = sorted({r.status for r in reports})

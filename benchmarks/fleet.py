@@ -23,6 +23,7 @@ from typing import Any
 import trustme
 from aiohttp import web
 
+from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, Route, expand, misbehave, respond
 
 FOCUS_KEY = "org.matrix.msc4143.rtc_foci"
@@ -137,9 +138,12 @@ def _serve(hosts: dict[str, dict[str, Any]], latency: float, ca_dir: str, conn: 
     down = socket.socket()
     down.bind(("127.0.0.1", 0))
     down.listen(4096)
-    conn.send((fake.port, down.getsockname()[1], str(pem)))
+    # A DNS server that knows no name: the federation check's lookups stay on loopback and fail fast.
+    dns = LoopbackDns().start()
+    conn.send((fake.port, down.getsockname()[1], dns.port, str(pem)))
     while conn.recv() == "counts":
         conn.send(counts.take())
+    dns.stop()
     down.close()
     fake.stop()
 
@@ -150,6 +154,7 @@ class Fleet:
 
     port: int
     down_port: int  # a port that accepts TCP and never answers: route dead hosts here
+    dns_port: int  # a DNS server on 127.0.0.1 that answers NXDOMAIN to everything
     cacert: str
     _process: multiprocessing.process.BaseProcess
     _conn: Connection
@@ -174,5 +179,5 @@ def start_fleet(hosts: dict[str, dict[str, Any]], latency: float) -> Fleet:
         target=_serve, args=(hosts, latency, ca_dir, child), daemon=True
     )
     process.start()
-    port, down_port, cacert = parent.recv()
-    return Fleet(port, down_port, cacert, process, parent)
+    port, down_port, dns_port, cacert = parent.recv()
+    return Fleet(port, down_port, dns_port, cacert, process, parent)

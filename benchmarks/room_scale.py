@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     http = HttpOptions(
         timeout=args.timeout, concurrency=args.concurrency, allow_private=True, cacert=fleet.cacert,
         connect_to=(*down, ConnectTo.parse(f":443:127.0.0.1:{fleet.port}")),
+        dns_server=("127.0.0.1", fleet.dns_port),
     )  # fmt: skip
     options = CheckOptions(deadline=max(args.deadline * 0.5, args.deadline - 1), cache_ttl=300,
                            concurrency=args.concurrency)  # fmt: skip
