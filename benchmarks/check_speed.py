@@ -18,8 +18,7 @@ import asyncio
 import json
 import time
 
-from benchmarks.fleet import fleet_hosts, start_fleet
-from foci_bot.addrguard import ConnectTo
+from benchmarks.fleet import fleet_hosts, fleet_rules, start_fleet
 from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.model import ServerName, ServerReport
@@ -53,7 +52,7 @@ async def run(count: int, port: int, cacert: str, dns_port: int) -> tuple[float,
     options = HttpOptions(
         allow_private=True,
         cacert=cacert,
-        connect_to=(ConnectTo.parse(f":443:127.0.0.1:{port}"),),
+        connect_to=fleet_rules(port),
         dns_server=("127.0.0.1", dns_port),
         concurrency=128,
     )

@@ -23,6 +23,7 @@ from typing import Any
 import trustme
 from aiohttp import web
 
+from foci_bot.addrguard import ConnectTo
 from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, Route, expand, misbehave, respond
 
@@ -101,6 +102,11 @@ class _CountingWeb(FakeWeb):
     async def _serve(self, sock: Any, context: ssl.SSLContext) -> None:
         context.sni_callback = self.counts.handshake
         await super()._serve(sock, context)
+
+
+def fleet_rules(port: int) -> tuple[ConnectTo, ...]:
+    """Every host's client port and federation port 8448 to the fleet (whose hosts all federate)."""
+    return tuple(ConnectTo.parse(f":{p}:127.0.0.1:{port}") for p in (443, 8448))
 
 
 def dead_servers(count: int, dead_every: int) -> list[str]:

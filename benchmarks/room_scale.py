@@ -32,7 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 
-from benchmarks.fleet import dead_servers, fleet_hosts, start_fleet
+from benchmarks.fleet import dead_servers, fleet_hosts, fleet_rules, start_fleet
 from foci_bot.addrguard import ConnectTo
 from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
@@ -156,10 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     down: tuple[ConnectTo, ...] = ()
     if args.dead_kind == "down":
         dead = dead_servers(max(sizes), args.dead_every)
-        down = tuple(ConnectTo.parse(f"{host}:443:127.0.0.1:{fleet.down_port}") for host in dead)
+        down = tuple(
+            ConnectTo.parse(f"{host}:{port}:127.0.0.1:{fleet.down_port}")
+            for host in dead
+            for port in (443, 8448)
+        )
     http = HttpOptions(
         timeout=args.timeout, concurrency=args.concurrency, allow_private=True, cacert=fleet.cacert,
-        connect_to=(*down, ConnectTo.parse(f":443:127.0.0.1:{fleet.port}")),
+        connect_to=(*down, *fleet_rules(fleet.port)),
         dns_server=("127.0.0.1", fleet.dns_port),
     )  # fmt: skip
     options = CheckOptions(deadline=max(args.deadline * 0.5, args.deadline - 1), cache_ttl=300,
