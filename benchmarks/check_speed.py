@@ -48,11 +48,13 @@ def sequential_ms(reports: list[ServerReport]) -> float:
     return total
 
 
-async def run(count: int, port: int, cacert: str, dns_port: int) -> tuple[float, float, list[ServerReport]]:
+async def run(
+    count: int, port: int, cacert: str, dns_port: int, federation_port: int
+) -> tuple[float, float, list[ServerReport]]:
     options = HttpOptions(
         allow_private=True,
         cacert=cacert,
-        connect_to=fleet_rules(port),
+        connect_to=fleet_rules(port, federation_port),
         dns_server=("127.0.0.1", dns_port),
         concurrency=128,
     )
@@ -80,7 +82,9 @@ def main() -> None:
         )
         fleet.counts()
         for count in sizes:
-            wall, cpu, reports = asyncio.run(run(count, fleet.port, fleet.cacert, fleet.dns_port))
+            wall, cpu, reports = asyncio.run(
+                run(count, fleet.port, fleet.cacert, fleet.dns_port, fleet.federation_port)
+            )
             counts = fleet.counts()
             seq = sequential_ms(reports)
             statuses = sorted({r.status for r in reports})

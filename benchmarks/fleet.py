@@ -65,9 +65,9 @@ class _Counts:
         self.handshakes: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
 
-    def handshake(self, _sock: ssl.SSLObject, name: str | None, _context: ssl.SSLContext) -> None:
+    def handshake(self, name: str | None, port: int) -> None:
         with self.lock:
-            self.handshakes[name or "(no SNI)"] += 1
+            self.handshakes[f"{name or '(no SNI)'}:{port}"] += 1
 
     def request(self, host: str) -> None:
         with self.lock:
@@ -88,7 +88,7 @@ class FleetCounts:
 
     @property
     def per_host(self) -> float:
-        """TLS handshakes per distinct host name that was contacted."""
+        """TLS handshakes per distinct host and port (443, or 8448 for federation) contacted."""
         return sum(self.handshakes.values()) / max(1, len(self.handshakes))
 
     @property
@@ -98,15 +98,22 @@ class FleetCounts:
 
 class _CountingWeb(FakeWeb):
     counts: _Counts
+    public_port: int  # the port the clients think they reach: 443, or 8448 for federation
 
     async def _serve(self, sock: Any, context: ssl.SSLContext) -> None:
-        context.sni_callback = self.counts.handshake
+        def count(_sock: ssl.SSLObject, name: str | None, _context: ssl.SSLContext) -> None:
+            self.counts.handshake(name, self.public_port)
+
+        context.sni_callback = count
         await super()._serve(sock, context)
 
 
-def fleet_rules(port: int) -> tuple[ConnectTo, ...]:
-    """Every host's client port and federation port 8448 to the fleet (whose hosts all federate)."""
-    return tuple(ConnectTo.parse(f":{p}:127.0.0.1:{port}") for p in (443, 8448))
+def fleet_rules(port: int, federation_port: int) -> tuple[ConnectTo, ...]:
+    """Every host's client port 443 and federation port 8448 to the fleet (whose hosts all federate)."""
+    return (
+        ConnectTo.parse(f":443:127.0.0.1:{port}"),
+        ConnectTo.parse(f":8448:127.0.0.1:{federation_port}"),
+    )
 
 
 def dead_servers(count: int, dead_every: int) -> list[str]:
@@ -137,20 +144,23 @@ def _serve(hosts: dict[str, dict[str, Any]], latency: float, ca_dir: str, conn: 
     ca.cert_pem.write_to_path(str(pem))
     counts = _Counts()
     routes = _delayed(expand(hosts), latency, counts)
-    fake = _CountingWeb(ca, names=["*.fleet.test"], routes=routes)
-    fake.counts = counts
-    fake.start()
+    # One server for port 443 and one for 8448, so handshakes are counted per host and port.
+    fake, federation = (_CountingWeb(ca, names=["*.fleet.test"], routes=routes) for _ in range(2))
+    for web_, public in ((fake, 443), (federation, 8448)):
+        web_.counts, web_.public_port = counts, public
+        web_.start()
     # A host that is down: the kernel completes TCP (the backlog) but nothing ever answers TLS.
     down = socket.socket()
     down.bind(("127.0.0.1", 0))
     down.listen(4096)
     # A DNS server that knows no name: the federation check's lookups stay on loopback and fail fast.
     dns = LoopbackDns().start()
-    conn.send((fake.port, down.getsockname()[1], dns.port, str(pem)))
+    conn.send((fake.port, federation.port, down.getsockname()[1], dns.port, str(pem)))
     while conn.recv() == "counts":
         conn.send(counts.take())
     dns.stop()
     down.close()
+    federation.stop()
     fake.stop()
 
 
@@ -159,6 +169,7 @@ class Fleet:
     """The running child process and how to reach it."""
 
     port: int
+    federation_port: int  # where port 8448 is routed
     down_port: int  # a port that accepts TCP and never answers: route dead hosts here
     dns_port: int  # a DNS server on 127.0.0.1 that answers NXDOMAIN to everything
     cacert: str
@@ -185,5 +196,5 @@ def start_fleet(hosts: dict[str, dict[str, Any]], latency: float) -> Fleet:
         target=_serve, args=(hosts, latency, ca_dir, child), daemon=True
     )
     process.start()
-    port, down_port, dns_port, cacert = parent.recv()
-    return Fleet(port, down_port, dns_port, cacert, process, parent)
+    port, federation_port, down_port, dns_port, cacert = parent.recv()
+    return Fleet(port, federation_port, down_port, dns_port, cacert, process, parent)

@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     http = HttpOptions(
         timeout=args.timeout, concurrency=args.concurrency, allow_private=True, cacert=fleet.cacert,
-        connect_to=(*down, *fleet_rules(fleet.port)),
+        connect_to=(*down, *fleet_rules(fleet.port, fleet.federation_port)),
         dns_server=("127.0.0.1", fleet.dns_port),
     )  # fmt: skip
     options = CheckOptions(deadline=max(args.deadline * 0.5, args.deadline - 1), cache_ttl=300,
