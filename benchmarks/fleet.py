@@ -41,8 +41,13 @@ def fleet_hosts(count: int, *, dead_every: int = 0, shared_foci: int = 10) -> di
         hosts[f"rtc{n}.fleet.test"] = {"preset:lk-jwt": {}}
     for i in range(count):
         name = f"hs{i}.fleet.test"
+        # Federation delegated with an explicit port, as many servers do: no SRV lookup needed.
+        server_wellknown = {"json": {"m.server": f"{name}:8448"}}
         if dead_every and i % dead_every == dead_every - 1:
-            hosts[name] = {"/.well-known/matrix/client": {"behaviour": "hang"}}
+            hosts[name] = {
+                "/.well-known/matrix/client": {"behaviour": "hang"},
+                "/.well-known/matrix/server": server_wellknown,
+            }
             continue
         focus = [
             {"type": "livekit", "livekit_service_url": f"https://rtc{i % shared_foci}.fleet.test/livekit/jwt"}
@@ -52,6 +57,7 @@ def fleet_hosts(count: int, *, dead_every: int = 0, shared_foci: int = 10) -> di
                 "json": {"m.homeserver": {"base_url": f"https://{name}"}, FOCUS_KEY: focus},
                 "headers": {"Access-Control-Allow-Origin": "*"},
             },
+            "/.well-known/matrix/server": server_wellknown,
             "preset:homeserver": {},
         }
     return hosts
