@@ -36,8 +36,9 @@ from foci_bot.urls import without_credentials
 
 # asyncio gives every TLS connection a 256 KiB read buffer (CPython Lib/asyncio/sslproto.py,
 # SSLProtocol.max_size), written to at creation so it is resident at once: 1,000 connections are
-# 250 MiB. A TLS record is at most 16 KiB (RFC 8446 §5.1), so two records' worth loses no throughput.
-_TLS_READ_BUFFER = 32 * 1024
+# 250 MiB. The buffer only sizes each read from the socket (OpenSSL gathers a record across reads),
+# and a TLS record is at most 16 KiB (RFC 8446 §5.1): one record's worth loses nothing here.
+_TLS_READ_BUFFER = 16 * 1024
 if getattr(asyncio.sslproto.SSLProtocol, "max_size", 0) > _TLS_READ_BUFFER:
     asyncio.sslproto.SSLProtocol.max_size = _TLS_READ_BUFFER
 
