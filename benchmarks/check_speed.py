@@ -3,8 +3,8 @@
     python -m benchmarks.check_speed [--latency 0.1] [--sizes 1,10,50,500]
 
 Each fake server answers every request after ``latency`` seconds, on loopback. A Synapse-like
-server needs a well-known, then versions and the transports endpoint on its own host, and the
-probes of its focus on another host. Requests to one host share one keep-alive connection, one
+server needs a well-known, then versions and the transports endpoint (and its preflight) on its own
+host, and the probes of its focus on another host. Requests to one host share one keep-alive connection, one
 after the other, so one server takes a few round trips, not the sum of its requests.
 
 CPU per server is this process's CPU time (the fleet runs in another process) for checking and
@@ -35,7 +35,7 @@ def sequential_ms(reports: list[ServerReport]) -> float:
     probed: set[str] = set()
     for report in reports:
         obs = report.facts
-        for key in ("wellknown", "versions", "transports_unstable", "transports_v1"):
+        for key in ("wellknown", "versions", "transports_unstable", "transports_preflight"):
             fetch = obs.get(key)
             if isinstance(fetch, dict):
                 total += float(fetch["elapsed_ms"])
@@ -44,7 +44,7 @@ def sequential_ms(reports: list[ServerReport]) -> float:
             for url, probe in probes.items():
                 if url not in probed:
                     probed.add(url)
-                    total += sum(float(p["elapsed_ms"]) for p in probe.values())
+                    total += sum(float(p["elapsed_ms"]) for p in probe.values() if isinstance(p, dict))
     return total
 
 

@@ -137,7 +137,7 @@ def _delayed(
                 return await spec(request)
             if "behaviour" in spec:
                 return await misbehave(request, spec)
-            return respond(spec)
+            return respond(spec, request)
 
         return handler
 

@@ -11,17 +11,19 @@ import difflib
 import ipaddress
 import tomllib
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from foci_bot.addrguard import ConnectTo, ConnectToError, parse_dns_server
 from foci_bot.servername import TargetError, parse_server_name, split_sigil_id
+from foci_bot.watchconfig import MetricsConfig, WatchConfig, metrics_config, watch_config
 
 ACK_MODES = ("reaction", "notice", "none")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 T = TypeVar("T")
+WATCH_TABLES = ("watch", "metrics")  # parsed in watchconfig.py
 
 
 class ConfigError(ValueError):
@@ -77,6 +79,9 @@ class Config:
     matrix: MatrixConfig
     bot: BotConfig
     checks: ChecksConfig
+    # [watch] and [metrics]: parsed in watchconfig.py
+    watch: WatchConfig = field(default_factory=WatchConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
 
 class _Table:
@@ -201,7 +206,7 @@ def load_config(path: str | Path) -> Config:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"matrix", "bot", "checks"})
+    unknown = sorted(set(data) - {"matrix", "bot", "checks", *WATCH_TABLES})
     if unknown:
         raise ConfigError(f"[{unknown[0]}] is not a known table")
     if "matrix" not in data:
@@ -212,7 +217,23 @@ def load_config(path: str | Path) -> Config:
         matrix,
         _bot(_Table("bot", data.get("bot", {})), own),
         _checks(_Table("checks", data.get("checks", {})), path.parent),
+        **_watch_tables(data),
     )
+
+
+# -- [watch] and [metrics]: parsed in watchconfig.py, which raises plain ValueErrors
+
+
+def _watch_tables(data: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return {
+            "watch": watch_config(_Table("watch", data.get("watch", {}))),
+            "metrics": metrics_config(_Table("metrics", data.get("metrics", {}))),
+        }
+    except ConfigError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _matrix(t: _Table, base: Path) -> MatrixConfig:

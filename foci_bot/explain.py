@@ -107,6 +107,12 @@ EXPLANATIONS: tuple[Explanation, ...] = (
                 ("transports-endpoint-404", "transports-endpoint-error", "transports-endpoint-empty"),
             ),
             Cause(
+                "A browser cannot read the transports endpoint: its CORS preflight does not allow "
+                "`Authorization`, or the answer lacks `Access-Control-Allow-Origin` for the page's origin",
+                "matrix-js-sdk `_unstable_getRTCTransports` (sends the token); Fetch standard (CORS preflight)",
+                ("transports-endpoint-no-cors",),
+            ),
+            Cause(
                 "No entry passes the `livekit` check (`type: livekit` and a `livekit_service_url` key); a `null` "
                 "entry makes Element Call drop the whole list",
                 "matrix-js-sdk `src/matrixrtc/LivekitTransport.ts` (`isLivekitTransportConfig`)",
@@ -148,7 +154,7 @@ EXPLANATIONS: tuple[Explanation, ...] = (
                 "The browser's CORS preflight `OPTIONS …/sfu/get` fails or is redirected (e.g. a trailing slash in "
                 "`livekit_service_url` gives `…//sfu/get`, answered with a 301)",
                 "lk-jwt-service `main.go` (`handle_legacy` CORS headers); element-call#3864",
-                ("livekit-cors-preflight-failed",),
+                ("livekit-cors-preflight-failed", "livekit-redirect"),
             ),
             _OPENID_LOOKUP,
             _ROOM_ON_SFU,

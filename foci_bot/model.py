@@ -26,15 +26,14 @@ FOCI_KEYS = (KEY_MSC4143, KEY_STABLE, KEY_MSC4158)
 
 #: The transports endpoint (MSC4143, now MSC4519), unstable path first: it is the one clients call.
 TRANSPORTS_UNSTABLE = "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports"
-TRANSPORTS_V1 = "/_matrix/client/v1/rtc/transports"
 
 #: Client families, in the order reports list them (README, "What it checks").
 CLIENTS = ("element-call", "element-web", "element-x", "element-call-legacy")
 CLIENT_LABELS: Mapping[str, str] = {
     "element-call": "Element Call ≥ 0.24",
-    "element-web": "Element Web (host)",
+    "element-web": "Element Web",
     "element-x": "Element X",
-    "element-call-legacy": "Element Call ≤ 0.23",
+    "element-call-legacy": "Element Call 0.19–0.23 (Element Web ≤ 1.12.26)",
 }
 
 UNKNOWN = "unknown"
@@ -63,6 +62,7 @@ class Hop:
     url: str
     status: int
     cors: str | None  # the Access-Control-Allow-Origin value, if any
+    origin: str | None = None  # the Origin header sent on this hop
 
 
 class FetchError(enum.Enum):
@@ -96,6 +96,7 @@ class Fetch:
     error: FetchError | None = None
     detail: str = ""
     elapsed_ms: float = 0.0
+    origin: str | None = None  # the Origin header sent on the last request ("null" once tainted)
 
     @property
     def ok(self) -> bool:
@@ -131,13 +132,18 @@ class Focus:
 
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
-    """The credential-free probes of one lk-jwt-service base URL (lk-jwt-service ``main.go``)."""
+    """What a browser's requests to one `livekit_service_url` meet, without credentials.
+
+    Every URL is `livekit_service_url + route` as a string, as Element Call builds it
+    (element-call `src/livekit/openIDSFU.ts`), and no redirect is followed.
+    """
 
     url: str
-    healthz: Fetch
-    sfu_get: Fetch
-    get_token: Fetch
-    preflight: Fetch
+    preflight: Fetch  # OPTIONS /sfu/get with Origin, as before the browser's POST
+    sfu_get: Fetch  # POST /sfu/get `{}`: lk-jwt-service answers 400 M_BAD_JSON
+    get_token: Fetch  # POST /get_token `{}`: likewise, on services that have the route
+    healthz: Fetch  # GET /healthz: supporting evidence only (ESS routes it to LiveKit)
+    root: Fetch  # GET / on the URL's host: LiveKit answers `OK`
 
 
 ClientAnswer = str | None  # a URL, None for "no transport", or UNKNOWN
@@ -148,6 +154,8 @@ class ClientVerdict:
     client: str
     url: ClientAnswer
     reason: str
+    rule: str = ""  # which step of the client's discovery decided (stable id, in JSON)
+    error: str | None = None  # the Element Call error the user sees, when none or broken
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +193,7 @@ class Observations:
     wellknown: Fetch
     versions: Fetch | None = None
     transports_unstable: Fetch | None = None
-    transports_v1: Fetch | None = None
+    transports_preflight: Fetch | None = None  # OPTIONS, as a browser sends it before the GET
     probes: Mapping[str, ProbeResult] = field(default_factory=dict)
     other_host_wellknown: Fetch | None = None  # https://matrix.<server>/.well-known/matrix/client
     base_url_assumed: bool = False

@@ -70,7 +70,7 @@ def test_server_analysis_never_raises(seed: int) -> None:
     for _ in range(200):
         obs = Observations(
             server=ServerName("a.test"), wellknown=_fetch(rng, "wk"), versions=_fetch(rng, "v"),
-            transports_unstable=_fetch(rng, "u"), transports_v1=_fetch(rng, "v1"),
+            transports_unstable=_fetch(rng, "u"), transports_preflight=_fetch(rng, "v1"),
         )  # fmt: skip
         report = analyse(obs)
         html = to_html(check_markdown([report]))

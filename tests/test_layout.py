@@ -23,8 +23,9 @@ ALLOWED: dict[str, set[str]] = {
     "bot": {"top", "checks", "room", "render", "engine"},
     "cli": {"top", "checks", "room", "render", "engine", "bot"},
 }
+# The library -> the one module (or package) allowed to import it.
 ONLY_IMPORTER = {"aiohttp": "foci_bot.engine.http", "nio": "foci_bot.bot.matrix"}
-MAX_LINES = 500  # the catalogue (a data table) is the one longer module
+MAX_LINES = 400  # the catalogue (a data table) is the one longer module
 
 
 def _modules() -> dict[str, Path]:
@@ -100,13 +101,13 @@ def test_no_import_circle() -> None:
 
 @pytest.mark.parametrize(("library", "owner"), sorted(ONLY_IMPORTER.items()))
 def test_one_module_per_library(library: str, owner: str) -> None:
-    """aiohttp only in the HTTP client, nio only in the Matrix adapter."""
+    """aiohttp only in the HTTP client, nio only in the Matrix adapter (a package)."""
     users = sorted(
         name
         for name, path in MODULES.items()
         if any(m == library or m.startswith(library + ".") for m in _imports(name, path))
     )
-    assert users == [owner]
+    assert users and all(u == owner or u.startswith(owner + ".") for u in users), users
 
 
 def test_entry_point_is_imported_by_nobody() -> None:

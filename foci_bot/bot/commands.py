@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from foci_bot import __version__
+from foci_bot.bot import watchcommands
 from foci_bot.model import ServerName
 from foci_bot.servername import TargetError, parse_target
 from foci_bot.text import quote
@@ -59,7 +60,7 @@ class Usage:
     reason: str
 
 
-Command = Help | Version | Check | Room | Verify | Explain | Usage
+Command = Help | Version | Check | Room | Verify | Explain | Usage | watchcommands.WatchCommand
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -93,6 +94,9 @@ def parse_command(body: str, prefix: str = DEFAULT_PREFIX, max_targets: int = 10
         return Version() if len(words) == 1 else Usage("version takes no arguments")
     if verb == "room":
         return Room(tuple(words[1:]))
+    if verb in watchcommands.VERBS:
+        watch = watchcommands.parse_watch(verb, words[1:])
+        return Usage(watch) if isinstance(watch, str) else watch
     if verb == "verify":
         return Verify() if len(words) == 1 else Usage("verify takes no arguments")
     if verb == "explain":
@@ -139,6 +143,9 @@ def help_markdown(prefix: str = DEFAULT_PREFIX, max_targets: int = 10) -> str:
             f"- `{prefix} SERVER [SERVER ...]`: check up to {max_targets} servers; a server may be "
             "given as `example.org`, `@user:example.org` or a matrix.to link",
             f"- `{prefix} room`: check this room's call readiness (members' servers, power levels, calls)",
+            f"- `{prefix} watch SERVER|room ...`, `{prefix} unwatch SERVER|room`, `{prefix} watching`, "
+            f"`{prefix} history SERVER|room`: alert this room when a server's or the room's call "
+            "readiness changes",
             f"- `{prefix} verify`: check this bot's own server now, with the call token flow end to end "
             "(OpenID token, lk-jwt-service, SFU)",
             f"- `{prefix} explain CODE`: what causes an Element Call error code (e.g. `OPEN_ID_ERROR`) or an "

@@ -1,6 +1,6 @@
 """What the bot does with one command, independent of nio.
 
-The Matrix adapter (``matrix.py``) turns events into :class:`~foci_bot.bot.incoming.Incoming`
+The Matrix adapter (``matrix/``) turns events into :class:`~foci_bot.bot.incoming.Incoming`
 values and sends event contents through the :class:`~foci_bot.bot.replier.Messenger` it
 implements; everything here is plain asyncio over the shared engine
 (:class:`~foci_bot.engine.discover.Checker`), the store and the pure ``commands`` module.
@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
-from foci_bot.bot import commands
+from foci_bot.bot import commands, watchcommands
 from foci_bot.bot.access import RateLimiter, UserPatterns
 from foci_bot.bot.incoming import Incoming
+from foci_bot.bot.metrics import Metrics
 from foci_bot.bot.replier import Messenger, Replier, RoomSource
 from foci_bot.bot.room_command import RoomCommand
 from foci_bot.bot.store import Store
@@ -31,6 +32,7 @@ from foci_bot.servername import parse_server_name
 log = logging.getLogger("foci_bot.bot.dispatch")
 
 CHECKING = "Checking {what}…"
+WatchHandler = Callable[[Incoming, watchcommands.WatchCommand], Awaitable[str]]
 
 
 class Dispatcher:
@@ -53,6 +55,9 @@ class Dispatcher:
         self.clock = clock
         self._in_flight: set[str] = set()
         self.room = RoomCommand(config, self.replier, rooms)
+        # Watch mode: bot/watch_command.py, bound to the running Watcher; the metrics.
+        self.watch_handler: WatchHandler | None = None
+        self.metrics: Metrics | None = None
 
     def wants(self, msg: Incoming) -> commands.Command | None:
         """The command in ``msg`` when the bot should act on it now, else None (and logged)."""
@@ -78,6 +83,8 @@ class Dispatcher:
         True when it was answered; False when sending failed after retries (it stays unanswered,
         so the caller keeps its sync batch pending and may try again)."""
         self._in_flight.add(msg.event_id)
+        if self.metrics is not None:
+            self.metrics.commands.inc()
         answered = False
         try:
             answered = await self._answer(msg, command)
@@ -121,6 +128,13 @@ class Dispatcher:
             case commands.Verify():
                 own = parse_server_name(self.config.matrix.server_name)
                 return await self._check(msg, [own], fresh=True)
+            case (
+                watchcommands.Watch()
+                | watchcommands.Unwatch()
+                | watchcommands.Watching()
+                | watchcommands.History()
+            ):
+                text = await self.on_watch_command(msg, command)
         return await self.replier.answer(to, text) is not None
 
     async def _check(self, msg: Incoming, servers: Sequence[ServerName], fresh: bool = False) -> bool:
@@ -152,3 +166,13 @@ class Dispatcher:
             await self.replier.answer(msg.reply_to, "You may not run the room check here.\n")
             return
         await self.room.handle(msg, command, self.checker)
+
+    async def on_watch_command(self, msg: Incoming, command: watchcommands.WatchCommand) -> str:
+        """``watch``/``unwatch``/``watching``/``history``; the room's own call readiness
+        follows the room check's ``room_allowed_users``."""
+        if watchcommands.mentions_room(command) and not self.room_allowed.allows(msg.sender):
+            log.info("refusing a room watch command from %s: not in room_allowed_users", msg.sender)
+            return "You may not watch this room's call readiness here.\n"
+        if self.watch_handler is None:
+            return "Watch mode is not available.\n"
+        return await self.watch_handler(msg, command)

@@ -1,139 +1,214 @@
-"""Which ``livekit_service_url`` each client family ends up using, and why (domain.md §1, §3)."""
+"""What each client ends up using, one rule per client behaviour, each from that client's code.
+
+A client release that changes discovery means editing one rule below and its test. Each rule
+returns the URL, ``None`` (no transport: the user sees MISSING_MATRIX_RTC_TRANSPORT) or
+``"unknown"`` (behind the user's token), the reason in words and the id of the step that decided.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
+from foci_bot.checks import entries
 from foci_bot.checks import transports as tp
-from foci_bot.model import KEY_MSC4143, KEY_STABLE, UNKNOWN, ClientVerdict, Focus
+from foci_bot.model import KEY_MSC4143, KEY_STABLE, UNKNOWN, ClientVerdict
 
-_ENDPOINT_NONE = {
-    tp.EMPTY: "the transports endpoint answers an empty list",
-    tp.NOT_FOUND: "the transports endpoint answers a plain 404, which is no fallback signal",
-    tp.INVALID: "the transports endpoint's answer is not a transports list",
-    tp.ERROR: "the transports endpoint failed",
-    tp.NOT_CHECKED: "the transports endpoint could not be asked",
-}
+MISSING_TRANSPORT = "MISSING_MATRIX_RTC_TRANSPORT"
 
 
-def _first_usable(foci: list[Focus] | tuple[Focus, ...]) -> str | None:
-    """matrix-js-sdk and ruma take the first ``livekit`` entry that has a URL."""
-    return next((f.livekit_service_url for f in foci if f.usable), None)
+@dataclass(frozen=True, slots=True)
+class WellKnownView:
+    """The client well-known as the clients can see it."""
+
+    content: Mapping[str, object] | None  # parsed JSON object, or None
+    browser: bool  # CORS passes on the answer and every redirect hop
+    browser_why: str = ""
+    bom: bool = False
 
 
-def _endpoint(transports: tp.Transports) -> tuple[str | None, str] | None:
-    """The answer when the endpoint itself decides, or None when clients may fall back."""
-    if transports.state == tp.LISTED:
-        url = _first_usable(transports.foci)
-        return url, (
-            "first `livekit` entry of the transports endpoint"
-            if url
-            else "the transports endpoint lists no usable `livekit` entry"
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    endpoint: tp.Transports
+    wellknown: WellKnownView
+    unreachable: bool = False  # nothing answered at all: every answer is unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    client: str
+    label: str
+    source: str  # repo, file, function and the versions it holds for
+    decide: Callable[[Inputs], ClientVerdict]
+
+
+def _v(client: str, url: str | None, step: str, reason: str) -> ClientVerdict:
+    return ClientVerdict(client, url, reason, step)
+
+
+def _from_pick(client: str, pick: entries.Pick, step: str, where: str) -> ClientVerdict:
+    if pick.kind == "url":
+        return _v(client, pick.url, step, f"entry [{pick.index}] of {where}")
+    return _v(client, None, f"{step}-{pick.kind}", f"{where}: {pick.why}")
+
+
+def _endpoint_list(inputs: Inputs) -> list[object]:
+    return list(inputs.endpoint.raw or ())
+
+
+def _browser_wellknown(
+    client: str, inputs: Inputs, step: str, use: Callable[[list[object]], entries.Pick]
+) -> ClientVerdict:
+    """A browser reading `org.matrix.msc4143.rtc_foci` (only this key) from the well-known."""
+    wk = inputs.wellknown
+    if wk.content is None:
+        return _v(client, None, f"{step}-none", "no readable client well-known")
+    if not wk.browser:
+        return _v(client, None, f"{step}-cors", f"the browser cannot read the well-known: {wk.browser_why}")
+    value = wk.content.get(KEY_MSC4143)
+    if not isinstance(value, list):
+        return _v(client, None, f"{step}-none", f"no `{KEY_MSC4143}` list in the well-known")
+    return _from_pick(client, use(value), step, f"`{KEY_MSC4143}`")
+
+
+_TOKEN = "the transports endpoint answers only with the user's token"
+
+
+def _browser_endpoint(client: str, inputs: Inputs) -> tuple[ClientVerdict | None, entries.Pick | None]:
+    """A browser asking the endpoint with the user's token and picking with `isLivekitTransportConfig`:
+    the verdict when the endpoint decides, else the failed pick of a listed answer (or None)."""
+    ep = inputs.endpoint
+    if ep.state == tp.AUTH and ep.browser:
+        return _v(client, UNKNOWN, "endpoint-token", _TOKEN), None
+    if ep.state == tp.LISTED and ep.browser:
+        pick = entries.js_find(_endpoint_list(inputs))
+        if pick.kind == "url":
+            return _v(client, pick.url, "endpoint", f"entry [{pick.index}] of the transports endpoint"), None
+        return None, pick
+    return None, None
+
+
+def _gave_nothing(ep: tp.Transports) -> str:
+    if not ep.browser and ep.state in tp.ANSWERED:
+        return ep.browser_why
+    return f"the endpoint gives nothing ({ep.state})"
+
+
+def element_call(inputs: Inputs) -> ClientVerdict:
+    c = "element-call"
+    config = "its own `config.json` (`livekit.livekit_service_url`), a deployment setting foci-bot cannot see"
+    decided, pick = _browser_endpoint(c, inputs)
+    if decided is not None:
+        return decided
+    if pick is not None:
+        return _v(
+            c,
+            None,
+            f"config-after-{pick.kind}",
+            f"the endpoint's list is dropped ({pick.why}); then {config}",
         )
-    if transports.state == tp.AUTH:
-        return UNKNOWN, "the transports endpoint needs the user's token; foci-bot cannot see its list"
-    if transports.state == tp.MISSING:
-        return None
-    return None, _ENDPOINT_NONE[transports.state]
+    return _v(c, None, "config", f"{_gave_nothing(inputs.endpoint)}; then only {config}")
 
 
-def decide_clients(
-    transports: tp.Transports,
-    wellknown_foci: Mapping[str, list[Focus]],
-    wellknown_keys: frozenset[str],
-    wellknown_cors: bool,
-) -> list[ClientVerdict]:
-    """One verdict per client family, in :data:`~foci_bot.model.CLIENTS` order."""
-    endpoint = _endpoint(transports)
-    msc4143 = wellknown_foci.get(KEY_MSC4143, [])
-    stable = wellknown_foci.get(KEY_STABLE, [])
-    verdicts: list[ClientVerdict] = []
+def element_web(inputs: Inputs) -> ClientVerdict:
+    c = "element-web"
+    decided, pick = _browser_endpoint(c, inputs)
+    if decided is not None:
+        return decided
+    if pick is not None:
+        return _v(c, None, f"endpoint-{pick.kind}", f"Element Call drops the endpoint's list: {pick.why}")
+    verdict = _browser_wellknown(c, inputs, "wellknown", entries.js_find)
+    tail = " (with the default `enable_client_well_known_lookups: true`)" if verdict.url else ""
+    reason = f"{_gave_nothing(inputs.endpoint)}; well-known fallback: {verdict.reason}{tail}"
+    return ClientVerdict(c, verdict.url, reason, verdict.rule)
 
-    # Element Call >= 0.24 on its own: the endpoint only (element-call PR #4153).
-    if endpoint is None:
-        verdicts.append(
-            ClientVerdict(
-                "element-call",
-                None,
-                "the transports endpoint is not implemented and Element Call ≥ 0.24 no longer reads the well-known (embedded, it uses its host's answer)",
+
+def element_x(inputs: Inputs) -> ClientVerdict:
+    c, ep = "element-x", inputs.endpoint
+    if ep.state == tp.AUTH:
+        return _v(c, UNKNOWN, "endpoint-token", _TOKEN)
+    if ep.state == tp.LISTED:
+        return _from_pick(
+            c, entries.ruma_first(_endpoint_list(inputs)), "endpoint", "the transports endpoint"
+        )
+    if ep.state != tp.MISSING:
+        return _v(
+            c,
+            None,
+            "endpoint-no-fallback",
+            f"the endpoint answers `{ep.state}`; only 404 `M_UNRECOGNIZED` lets Element X fall back to the well-known",
+        )
+    wk = inputs.wellknown
+    if wk.content is None:
+        return _v(c, None, "wellknown-none", "endpoint not implemented and no readable client well-known")
+    if wk.bom:
+        return _v(
+            c, None, "wellknown-bom", "the well-known starts with a BOM, which serde_json rejects (inference)"
+        )
+    keys = [k for k in (KEY_MSC4143, KEY_STABLE) if k in wk.content]
+    if len(keys) == 2:
+        return _v(
+            c,
+            None,
+            "wellknown-both-keys",
+            f"both `{KEY_MSC4143}` and its alias `{KEY_STABLE}`: a duplicate field for serde",
+        )
+    if not keys:
+        return _v(c, None, "wellknown-none", "endpoint not implemented and no foci in the well-known")
+    value = wk.content[keys[0]]
+    if not isinstance(value, list):
+        return _v(c, None, "wellknown-throws", f"`{keys[0]}` is not a list, so the well-known does not parse")
+    return _from_pick(c, entries.ruma_first(value), "wellknown", f"`{keys[0]}` (endpoint not implemented)")
+
+
+def element_call_legacy(inputs: Inputs) -> ClientVerdict:
+    return _browser_wellknown("element-call-legacy", inputs, "wellknown", entries.legacy_first)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "element-call",
+        "Element Call ≥ 0.24 (standalone)",
+        "element-call v0.24+ `src/state/CallViewModel/localMember/RtcTransportAutoDiscovery.ts` "
+        "`discoverPreferredTransport`: endpoint (first `isLivekitTransportConfig`), then `config.json`",
+        element_call,
+    ),
+    Rule(
+        "element-web",
+        "Element Web (host), with Element Call ≥ 0.24 embedded",
+        "element-web after PR #34581 (`CallStore`): endpoint, then the well-known only if the endpoint gave "
+        "nothing and `enable_client_well_known_lookups`; Element Call embedded picks with `isLivekitTransportConfig`",
+        element_web,
+    ),
+    Rule(
+        "element-x",
+        "Element X ≥ 26.09",
+        "matrix-rust-sdk `discover_rtc_transports` (PR #6845): endpoint, well-known only when ruma's "
+        "`is_endpoint_not_implemented` (404 `M_UNRECOGNIZED`)",
+        element_x,
+    ),
+    Rule(
+        "element-call-legacy",
+        "Element Call 0.19.1–0.23 embedded (Element Web ≤ 1.12.26)",
+        "element-call v0.19.1–v0.23 widget mode: endpoint skipped (PR #3828), well-known "
+        "`org.matrix.msc4143.rtc_foci[0]` without a type check, read by the browser",
+        element_call_legacy,
+    ),
+)
+
+CURRENT = ("element-call", "element-web", "element-x")
+
+
+def decide_clients(inputs: Inputs) -> list[ClientVerdict]:
+    """One verdict per rule, in :data:`RULES` order."""
+    if inputs.unreachable:
+        return [
+            _v(
+                r.client,
+                UNKNOWN,
+                "unreachable",
+                "the server could not be reached (see the finding), so nothing could be seen",
             )
-        )
-    else:
-        verdicts.append(ClientVerdict("element-call", *endpoint))
-
-    # Element Web: endpoint, falling back to the msc4143 key on 404 M_UNRECOGNIZED, as a browser.
-    if endpoint is not None:
-        verdicts.append(ClientVerdict("element-web", *endpoint))
-    elif not wellknown_cors:
-        verdicts.append(
-            ClientVerdict(
-                "element-web",
-                None,
-                "endpoint not implemented; the well-known fallback is unreadable to a browser (no CORS)",
-            )
-        )
-    else:
-        url = _first_usable(msc4143)
-        why = "well-known fallback: first `livekit` entry of `org.matrix.msc4143.rtc_foci` (needs `enable_client_well_known_lookups`)"
-        verdicts.append(
-            ClientVerdict(
-                "element-web",
-                url,
-                why
-                if url
-                else "endpoint not implemented and no usable `livekit` entry under `org.matrix.msc4143.rtc_foci`",
-            )
-        )
-
-    # Element X (matrix-rust-sdk/ruma): same endpoint rule; ruma reads m.rtc_foci as an alias.
-    if endpoint is not None:
-        verdicts.append(ClientVerdict("element-x", *endpoint))
-    elif {KEY_MSC4143, KEY_STABLE} <= wellknown_keys:
-        verdicts.append(
-            ClientVerdict(
-                "element-x",
-                None,
-                "both `m.rtc_foci` and `org.matrix.msc4143.rtc_foci` are published; ruma reads them as one field and probably rejects the well-known (inference)",
-            )
-        )
-    else:
-        url = _first_usable(msc4143 or stable)
-        key = KEY_MSC4143 if KEY_MSC4143 in wellknown_keys else KEY_STABLE
-        why = f"well-known fallback: first `livekit` entry of `{key}`"
-        verdicts.append(
-            ClientVerdict(
-                "element-x",
-                url,
-                why if url else "endpoint not implemented and no usable `livekit` entry in the well-known",
-            )
-        )
-
-    # Element Call <= 0.23: well-known msc4143 entry [0], no type check, as a browser.
-    raw = msc4143[0] if msc4143 and msc4143[0].index == 0 else None
-    if KEY_MSC4143 not in wellknown_keys:
-        verdicts.append(
-            ClientVerdict("element-call-legacy", None, "no `org.matrix.msc4143.rtc_foci` in the well-known")
-        )
-    elif not wellknown_cors:
-        verdicts.append(
-            ClientVerdict(
-                "element-call-legacy", None, "the well-known has no CORS, so the browser cannot read it"
-            )
-        )
-    elif raw is None or raw.livekit_service_url is None:
-        verdicts.append(
-            ClientVerdict(
-                "element-call-legacy",
-                None,
-                "entry [0] of `org.matrix.msc4143.rtc_foci` has no `livekit_service_url`",
-            )
-        )
-    else:
-        verdicts.append(
-            ClientVerdict(
-                "element-call-legacy",
-                raw.livekit_service_url,
-                "entry [0] of `org.matrix.msc4143.rtc_foci`, taken without a type check",
-            )
-        )
-    return verdicts
+            for r in RULES
+        ]
+    return [rule.decide(inputs) for rule in RULES]

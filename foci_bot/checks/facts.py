@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from foci_bot.checks.livekit import what_answers
 from foci_bot.model import Fetch, Observations
 
 
@@ -16,7 +17,10 @@ def fetch_facts(fetch: Fetch | None) -> dict[str, object] | None:
         "detail": fetch.detail or None,
         "content_type": fetch.header("content-type"),
         "cors": fetch.header("access-control-allow-origin"),
-        "redirects": [{"url": h.url, "status": h.status, "cors": h.cors} for h in fetch.hops],
+        "origin": fetch.origin,
+        "redirects": [
+            {"url": h.url, "status": h.status, "cors": h.cors, "origin": h.origin} for h in fetch.hops
+        ],
         "elapsed_ms": fetch.elapsed_ms,
     }
 
@@ -26,13 +30,15 @@ def facts(obs: Observations) -> dict[str, object]:
         "wellknown": fetch_facts(obs.wellknown),
         "versions": fetch_facts(obs.versions),
         "transports_unstable": fetch_facts(obs.transports_unstable),
-        "transports_v1": fetch_facts(obs.transports_v1),
+        "transports_preflight": fetch_facts(obs.transports_preflight),
         "probes": {
             url: {
-                "healthz": fetch_facts(p.healthz),
+                "preflight": fetch_facts(p.preflight),
                 "sfu_get": fetch_facts(p.sfu_get),
                 "get_token": fetch_facts(p.get_token),
-                "preflight": fetch_facts(p.preflight),
+                "healthz": fetch_facts(p.healthz),
+                "root": fetch_facts(p.root),
+                "reaches": what_answers(p),
             }
             for url, p in obs.probes.items()
         },

@@ -13,7 +13,7 @@ from foci_bot.urls import has_credentials, http_url, without_credentials
 
 # Field names people write instead of livekit_service_url (synapse#19621 and support rooms).
 _MISNAMED = re.compile(r"(livekit|lk|jwt|service|sfu).*(url|uri)|^url$|^uri$", re.IGNORECASE)
-# Paths that belong to the LiveKit SFU, not to lk-jwt-service (domain.md §3).
+# Paths that belong to the LiveKit SFU, not to lk-jwt-service (synapse#19621).
 _SFU_PATH = re.compile(r"/(livekit/)?(sfu|rtc)/?$", re.IGNORECASE)
 _LIVEKIT_PORTS = {7880, 7881}
 
@@ -29,6 +29,14 @@ def foci_list(value: object, source: str) -> tuple[list[Focus], list[Finding]]:
     findings: list[Finding] = []
     for index, entry in enumerate(value[:50]):
         label = f"{where}[{index}]"
+        if entry is None:
+            findings.append(
+                finding(
+                    "focus-not-an-object",
+                    f"{label} is `null`: matrix-js-sdk's `isLivekitTransportConfig` throws on it, so Element Call drops the whole list.",
+                )
+            )
+            continue
         if not isinstance(entry, dict):
             findings.append(
                 finding("focus-not-an-object", f"{label} is a {type(entry).__name__}, not an object.")
@@ -122,7 +130,7 @@ def _livekit_entry(entry: Mapping[str, object], label: str) -> list[Finding]:
 
 
 def wellknown_foci(content: Mapping[str, object] | None) -> tuple[dict[str, list[Focus]], list[Finding]]:
-    """Foci under every key in use (domain.md §1), plus the findings about the keys themselves."""
+    """Foci under every key in use (MSC4143; ruma reads `m.rtc_foci` as an alias), plus the findings about the keys themselves."""
     by_key: dict[str, list[Focus]] = {}
     findings: list[Finding] = []
     if content is None:
@@ -149,17 +157,18 @@ def wellknown_foci(content: Mapping[str, object] | None) -> tuple[dict[str, list
     legacy = content.get(KEY_MSC4143)
     if isinstance(legacy, list) and legacy:
         first = legacy[0]
-        usable = (
-            isinstance(first, dict)
-            and first.get("type") == "livekit"
-            and isinstance(first.get("livekit_service_url"), str)
-        )
-        if not usable:
-            findings.append(
-                finding(
-                    "legacy-first-not-livekit", f"`{KEY_MSC4143}`[0] is not a `livekit` focus with a URL."
-                )
-            )
+        old_ec = "Element Call 0.19–0.23 (Element Web ≤ 1.12.26)"
+        if not isinstance(first, dict):
+            why = f"is not an object: {old_ec} fails on it"
+        elif not isinstance(first.get("livekit_service_url"), str):
+            why = f"has no string `livekit_service_url`: {old_ec} gets nothing"
+        elif first.get("type") != "livekit":
+            # No type check in the old code: it uses the URL anyway, which works only by luck.
+            why = f"is not of type `livekit`, yet {old_ec} takes its URL anyway: it works only by luck"
+        else:
+            why = ""
+        if why:
+            findings.append(finding("legacy-first-not-livekit", f"`{KEY_MSC4143}`[0] {why}."))
     return by_key, findings
 
 
@@ -167,7 +176,8 @@ def probe_targets(foci: list[Focus]) -> list[str]:
     """The distinct http(s) ``livekit_service_url`` values worth probing, in order."""
     seen: dict[str, None] = {}
     for focus in foci:
-        url = http_url(focus.livekit_service_url) if focus.type == "livekit" else None
-        if url is not None:
+        # Probed exactly as written: clients concatenate routes to the string (openIDSFU.ts).
+        url = focus.livekit_service_url if focus.type == "livekit" else None
+        if url is not None and http_url(url) is not None:
             seen.setdefault(url, None)
     return list(seen)

@@ -35,6 +35,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="URL",
         help="the TARGET's client API URL; the access token is sent only there",
     )
+    check.add_argument(
+        "--fail-on",
+        choices=("warning", "error"),
+        default="error",
+        help="exit 1 when a server's status is this bad or worse (default error); for cron and CI",
+    )
     add_network_flags(check)
 
 
@@ -76,4 +82,4 @@ def run(args: argparse.Namespace) -> int:
         print(json_text(check_json(reports)))
     else:
         print(check_markdown(reports), end="")
-    return exit_status(reports)
+    return exit_status(reports, args.fail_on)

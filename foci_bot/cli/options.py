@@ -132,5 +132,7 @@ def parse_targets(texts: Sequence[str]) -> list[ServerName]:
     return list(servers.values())
 
 
-def exit_status(reports: Sequence[ServerReport]) -> int:
-    return EXIT_FINDINGS if any(r.status == "error" for r in reports) else EXIT_OK
+def exit_status(reports: Sequence[ServerReport], fail_on: str = "error") -> int:
+    """1 when any server's status is ``fail_on`` ("warning" or "error") or worse, else 0."""
+    bad = ("warning", "error") if fail_on == "warning" else ("error",)
+    return EXIT_FINDINGS if any(r.status in bad for r in reports) else EXIT_OK

@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from foci_bot.callflow import E2eStep, Federation
+from foci_bot.checks.cors import PROBE_ORIGIN
 from foci_bot.checks.foci import probe_targets, wellknown_foci
-from foci_bot.checks.livekit import PROBE_ORIGIN
 from foci_bot.checks.report import analyse
 from foci_bot.checks.transports import LISTED, classify
 from foci_bot.checks.wellknown import read_wellknown
@@ -25,7 +26,6 @@ from foci_bot.engine.http import HttpClient
 from foci_bot.engine.slots import ON_PARK, PRIORITY, Slots
 from foci_bot.model import (
     TRANSPORTS_UNSTABLE,
-    TRANSPORTS_V1,
     Fetch,
     FetchError,
     Focus,
@@ -74,6 +74,11 @@ class Checker:
         self._servers = Slots(servers, park_after=None, max_parked=servers)
         self._started = itertools.count(1)
         self._dns = Dns(http.options.dns_server, http.options.timeout)
+
+    def uncached(self) -> Checker:
+        """The same checker (HTTP client, own-server token) without a report cache, for watch
+        checks that must be fresh; it still joins a check of the same server already in flight."""
+        return Checker(self.http, replace(self.options, cache_ttl=0.0), self._tokens, self._homeservers)
 
     async def check_many(self, servers: Iterable[ServerName], fresh: bool = False) -> list[ServerReport]:
         return list(await asyncio.gather(*(self.check(s, fresh=fresh) for s in servers)))
@@ -131,8 +136,12 @@ class Checker:
 
     async def _observe(self, server: ServerName, state: _Progress) -> None:
         host = server.host_for_url
+        # Asked as a browser asks it (with an Origin), so CORS is judged on every hop.
         state.wellknown = await self.http.fetch(
-            f"https://{host}/.well-known/matrix/client", body_cap=WELLKNOWN_CAP, https_only=True
+            f"https://{host}/.well-known/matrix/client",
+            body_cap=WELLKNOWN_CAP,
+            https_only=True,
+            headers={"Origin": PROBE_ORIGIN},
         )
         wk = read_wellknown(state.wellknown)
         base = wk.base_url
@@ -157,16 +166,32 @@ class Checker:
         configured = self._homeservers.get(str(server))
         token = self._tokens.get(str(server)) if configured else None
         base = configured or base
-        headers = {"Authorization": f"Bearer {token}"} if token else None
+        headers = {"Origin": PROBE_ORIGIN}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         state.authenticated = token is not None
         # Only this read, at the URL the operator configured, may reach a private address.
         own = configured is not None
-        unstable, v1 = await asyncio.gather(
-            self.http.fetch(base + TRANSPORTS_UNSTABLE, headers=headers, own_server=own),
-            self.http.fetch(base + TRANSPORTS_V1, headers=headers, own_server=own),
+        # Browsers send the user's token, so they preflight first (and never through a redirect).
+        preflight_headers = {
+            "Origin": PROBE_ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        }
+        url = base + TRANSPORTS_UNSTABLE
+        answer, preflight = await asyncio.gather(
+            self.http.fetch(url, headers=headers, own_server=own),
+            self.http.fetch(
+                url,
+                method="OPTIONS",
+                headers=preflight_headers,
+                follow_redirects=False,
+                body_cap=PROBE_CAP,
+                own_server=own,
+            ),
         )
-        state.transports_unstable, state.transports_v1 = unstable, v1
-        listed, foci, _ = classify(unstable, TRANSPORTS_UNSTABLE)
+        state.transports_unstable, state.transports_preflight = answer, preflight
+        listed, foci, _, _ = classify(answer, TRANSPORTS_UNSTABLE)
         jobs: list[Awaitable[None]] = []
         if listed == LISTED:
             jobs += [self._probe_into(url, state) for url in probe_targets(foci)]
@@ -198,21 +223,37 @@ class Checker:
         return await asyncio.shield(entry[1])
 
     async def _probe(self, url: str) -> ProbeResult:
-        get: Callable[[str], Awaitable[Fetch]] = lambda path: self.http.fetch(url + path, body_cap=PROBE_CAP)  # noqa: E731
+        """What the browser's requests meet: `url + route` as a string, no redirect followed."""
+        origin = {"Origin": PROBE_ORIGIN}
+        post = {**origin, "Content-Type": "application/json"}
         preflight_headers = {
-            "Origin": PROBE_ORIGIN,
+            **origin,
             "Access-Control-Request-Method": "POST",
             "Access-Control-Request-Headers": "content-type",
         }
-        healthz, sfu_get, get_token, preflight = await asyncio.gather(
-            get("/healthz"),
-            get("/sfu/get"),
-            get("/get_token"),
-            self.http.fetch(
-                url + "/sfu/get", method="OPTIONS", headers=preflight_headers, body_cap=PROBE_CAP
-            ),
+
+        def ask(
+            route: str, method: str = "GET", headers: Mapping[str, str] = origin, data: bytes | None = None
+        ) -> Awaitable[Fetch]:
+            return self.http.fetch(
+                url + route,
+                method=method,
+                headers=headers,
+                data=data,
+                body_cap=PROBE_CAP,
+                follow_redirects=False,
+            )
+
+        parts = urlsplit(url)
+        root = f"{parts.scheme}://{parts.netloc}/"
+        preflight, sfu_get, get_token, healthz, site = await asyncio.gather(
+            ask("/sfu/get", "OPTIONS", preflight_headers),
+            ask("/sfu/get", "POST", post, b"{}"),
+            ask("/get_token", "POST", post, b"{}"),
+            ask("/healthz"),
+            self.http.fetch(root, body_cap=PROBE_CAP, follow_redirects=False),
         )
-        return ProbeResult(url, healthz, sfu_get, get_token, preflight)
+        return ProbeResult(url, preflight, sfu_get, get_token, healthz, site)
 
 
 def _normal(name: str) -> str:
@@ -231,7 +272,7 @@ class _Progress:
         self.wellknown: Fetch | None = None
         self.versions: Fetch | None = None
         self.transports_unstable: Fetch | None = None
-        self.transports_v1: Fetch | None = None
+        self.transports_preflight: Fetch | None = None
         self.other_host: Fetch | None = None
         self.probes: dict[str, ProbeResult] = {}
         self.base_url_assumed = False
@@ -251,7 +292,7 @@ class _Progress:
             wellknown=wellknown,
             versions=self.versions,
             transports_unstable=self.transports_unstable,
-            transports_v1=self.transports_v1,
+            transports_preflight=self.transports_preflight,
             probes=dict(self.probes),
             other_host_wellknown=self.other_host,
             base_url_assumed=self.base_url_assumed,

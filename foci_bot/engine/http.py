@@ -193,11 +193,17 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         body_cap: int = DEFAULT_BODY_CAP,
         https_only: bool = False,
+        follow_redirects: bool = True,
         own_server: bool = False,
         server_hostname: str | None = None,
         data: bytes | None = None,
     ) -> Fetch:
         """One request with redirects followed by hand; never raises for network faults.
+
+        ``follow_redirects=False`` returns a 3xx as the answer: a browser fails a redirected CORS
+        preflight, and a 301/302 turns a POST into a GET, so probes that replay those requests
+        must see the redirect itself. An ``Origin`` header becomes ``null`` after a cross-origin
+        hop, as the Fetch standard's "tainted origin" says, so CORS is judged as a browser would.
 
         ``own_server`` marks a request the bot itself sends to the homeserver the operator
         configured (never a URL from a server's answer): it alone skips the address guard, and
@@ -208,12 +214,13 @@ class HttpClient:
         A request with a body (``data``) follows none either: clients post to the exact URL.
         """
         own_origin = _origin(url) if own_server else None
-        follow = server_hostname is None and data is None
+        follow = follow_redirects and server_hostname is None and data is None
         started = time.monotonic()
         hops: list[Hop] = []
         seen: set[str] = set()
         current = url
         deadline: list[float] = []  # set when the first request starts; covers every hop
+        origin = _header(headers, "origin")
         try:
             while True:
                 problem = _url_problem(current, https_only)
@@ -226,7 +233,7 @@ class HttpClient:
                 )
                 location = resp_headers.get("location")
                 if status in (301, 302, 303, 307, 308) and location and follow:
-                    hops.append(Hop(current, status, resp_headers.get("access-control-allow-origin")))
+                    hops.append(Hop(current, status, resp_headers.get("access-control-allow-origin"), origin))
                     nxt = urljoin(current, location)
                     if nxt in seen:
                         return _fail(url, method, hops, (FetchError.REDIRECT_LOOP, nxt), nxt, started)
@@ -236,6 +243,10 @@ class HttpClient:
                     if _origin(nxt) != _origin(current):
                         # Credentials are for the origin they were meant for, never a redirect target.
                         headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+                        if origin is not None:
+                            origin = "null"
+                            headers = {k: v for k, v in headers.items() if k.lower() != "origin"}
+                            headers["Origin"] = origin
                     current = nxt
                     continue
                 return Fetch(
@@ -247,6 +258,7 @@ class HttpClient:
                     final_url=current,
                     hops=tuple(hops),
                     elapsed_ms=_ms(started),
+                    origin=origin,
                 )
         except _Silent as exc:
             return _fail(url, method, hops, (FetchError.TIMEOUT, str(exc)), current, started)
@@ -326,8 +338,10 @@ class HttpClient:
 
 
 async def _read(resp: aiohttp.ClientResponse, cap: int) -> tuple[dict[str, str], bytes]:
-    # aiohttp keeps bytes that are not UTF-8 as lone surrogates; make them visible U+FFFD.
-    kept = {k: visible(resp.headers[k][:512]) for k in _KEPT_HEADERS if k in resp.headers}
+    # Repeated headers are joined, as browsers see them: two `Access-Control-Allow-Origin` values
+    # become one invalid value. aiohttp keeps bytes that are not UTF-8 as lone surrogates; make them
+    # visible U+FFFD.
+    kept = {k: visible(", ".join(resp.headers.getall(k))[:512]) for k in _KEPT_HEADERS if k in resp.headers}
     declared = resp.content_length
     if declared is not None and declared > cap:
         raise _TooLarge(f"body of {declared} bytes, over the {cap}-byte limit")
@@ -355,6 +369,10 @@ def _host_key(url: str) -> HostKey:
 
 class _TooLarge(Exception):
     pass
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    return next((v for k, v in (headers or {}).items() if k.lower() == name), None)
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:

@@ -41,8 +41,9 @@ _COUNT_TEXT: tuple[tuple[MemberVerdict, str], ...] = (
     (UNKNOWN_VERDICT, "could not be judged"),
 )
 _HOW = (
-    "add a transport: Synapse `experimental_features: {msc4143_enabled: true}` plus "
-    "`matrix_rtc: {transports: [{type: livekit, livekit_service_url: …}]}`, or the well-known key "
+    "add a transport, in both places clients read (current clients the endpoint, Element Web ≤ 1.12.26 "
+    "the well-known): Synapse `experimental_features: {msc4143_enabled: true}` plus "
+    "`matrix_rtc: {transports: [{type: livekit, livekit_service_url: …}]}`, and the well-known key "
     "`org.matrix.msc4143.rtc_foci` (Synapse: `extra_well_known_client_content`)"
 )
 
@@ -73,11 +74,16 @@ def summary_line(verdict: Verdict, cannot_join: int | None = None) -> str:
     return "; ".join(parts)
 
 
-def _capped(lines: Sequence[str], cap: int, what: str = "more") -> list[str]:
+def _capped(lines: Sequence[str], cap: int, what: str = "more", indent: str = "") -> list[str]:
     shown = list(lines[:cap])
     if len(lines) > cap:
-        shown.append(f"- … and {len(lines) - cap} {what} not shown")
+        shown.append(f"{indent}- … and {len(lines) - cap} {what} not shown")
     return shown
+
+
+# Python-Markdown (what chat clients' HTML comes from) needs a blank line before a list and four
+# spaces to nest one; two spaces would run the items into the paragraph above.
+_NEST = "    "
 
 
 def _group_line(group: ServerGroup) -> str:
@@ -116,6 +122,8 @@ def _suggestion(s: Suggestion, cap: int) -> Section:
             f"{_n(len(s.servers_served), 'server')} with {_n(s.members_served, 'member')} "
             "(used by legacy `oldest_membership` calls and as the fallback for members whose server has none)."
         ]
+        if s.restricted or s.add_transport:
+            lines.append("")
         if s.restricted:
             members = sum(g.members for g in s.restricted)
             lines.append(
@@ -124,13 +132,21 @@ def _suggestion(s: Suggestion, cap: int) -> Section:
                 "Its operator can list their servers in `LIVEKIT_FULL_ACCESS_HOMESERVERS`."
             )
             lines += _capped(
-                [f"  - {quote(g.server)} ({_n(g.members, 'member')})" for g in s.restricted], cap
+                [f"{_NEST}- {quote(g.server)} ({_n(g.members, 'member')})" for g in s.restricted],
+                cap,
+                indent=_NEST,
             )
     if s.add_transport:
+        if s.livekit_service_url is None:
+            lines.append("")
         lines.append(
             f"- These servers should {_HOW}; either their own backend, or a shared one whose operator gives them full access:"
         )
-        lines += _capped([f"  - {quote(g.server)} ({_n(g.members, 'member')})" for g in s.add_transport], cap)
+        lines += _capped(
+            [f"{_NEST}- {quote(g.server)} ({_n(g.members, 'member')})" for g in s.add_transport],
+            cap,
+            indent=_NEST,
+        )
     return Section("\n".join(lines))
 
 
@@ -145,7 +161,7 @@ def _permission(report: RoomReport, cap: int) -> list[Section]:
         lines.append(f"The room's {_n(len(p.creators), 'creator')} count as unlimited (room version 12).")
     for problem in p.problems:
         lines.append(f"⚠️ {problem}.")
-    sections = [Section("\n".join(lines))]
+    sections = [Section("\n\n".join(lines))]
     if p.cannot_join:
         fix = json.dumps(p.fix, ensure_ascii=False)
         head = [
@@ -182,7 +198,7 @@ def _call(report: RoomReport, cap: int) -> list[Section]:
                 f"`oldest_membership`: the oldest membership (from {quote(oldest.user_id)}) names no usable "
                 "focus, so those members have no common backend."
             )
-        sections = [Section("\n".join(lines))]
+        sections = [Section("\n\n".join(lines))]
         who = [f"- {quote(m.user_id)} on {quote(m.server or '?')}: {quote(m.mode, 40)}" for m in call.active]
         sections.append(Section("\n".join(_capped(who, cap)), "Who is in the call"))
     if call.malformed:

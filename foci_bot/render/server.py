@@ -28,9 +28,11 @@ _TRANSPORT_LINE = {
 _ENDPOINT_STATE = {
     "listed": "lists transports without a token",
     "empty": "answers an empty list",
+    "empty-object": "answers `{}` (no `rtc_transports`)",
     "auth": "implemented, needs a token (401)",
     "missing": "not implemented (404 `M_UNRECOGNIZED`)",
-    "not-found": "plain 404",
+    "not-found": "404 with another errcode than `M_UNRECOGNIZED`",
+    "proxy-404": "404 that is not Matrix JSON (a proxy's page)",
     "invalid": "answers something that is not a transports list",
     "error": "failed",
     "not-checked": "not checked",
@@ -53,34 +55,53 @@ def _answer(url: str | None) -> str:
     return quote(url)
 
 
+def users_line(report: ServerReport) -> str:
+    """One sentence: what this server's users get when they start a call (also in watch alerts)."""
+    url = quote(report.transport_url) if report.transport_url else ""
+    unreachable = _unreachable(report)
+    line = (
+        "Unknown: the server could not be reached, so calls could not be judged"
+        if unreachable
+        else _TRANSPORT_LINE[report.transport]
+    )
+    failing = [CLIENT_LABELS[v.client] for v in report.clients if v.error]
+    if report.transport == "working" and failing and not unreachable:
+        # Say who it does not work for in the same sentence, so the verdict never reads "all fine".
+        line += ", but not for " + ", ".join(failing)
+    return line.format(url=url) + "." + (" Verified end to end." if verified(report.e2e) else "")
+
+
+def _unreachable(report: ServerReport) -> bool:
+    """One cause (DNS, refused, timeout): every consequence is "unknown", never "none"."""
+    return bool(report.clients) and all(v.rule == "unreachable" for v in report.clients)
+
+
 def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
     """One server: verdict first, then what each client uses, the foci, and the findings."""
     counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("error", "warning", "info")}
     tally = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n and s != "info")
-    url = quote(report.transport_url) if report.transport_url else ""
-    unreachable = any(f.code == "server-unreachable" for f in report.findings)
-    line = (
-        "Unreachable: nothing answered, so calls could not be judged"
-        if unreachable
-        else _TRANSPORT_LINE[report.transport]
-    )
+    unreachable = _unreachable(report)
     lines = [
         f"{heading} {ICON[report.status]} {quote(report.server)}: {report.status}"
         + (f" ({tally})" if tally else ""),
         "",
-        line.format(url=url) + "." + (" Verified end to end." if verified(report.e2e) else ""),
+        users_line(report),
         "",
         federation_line(report.federation),
     ]
     for text in e2e_lines(report.e2e):
         lines += ["", text]
     lines += ["", "**What each client uses**", ""]
-    lines += [f"- {CLIENT_LABELS[v.client]}: {_answer(v.url)}, {v.reason}" for v in report.clients]
+    for v in report.clients:
+        error = f" ({v.error})" if v.error else ""
+        lines.append(f"- {CLIENT_LABELS[v.client]}: {_answer(v.url)}{error}: {v.reason}")
     lines += ["", "**Advertised**", ""]
-    if report.foci:
+    if unreachable:
+        lines.append("- *unknown*: nothing could be read")
+    elif report.foci:
         for focus in report.foci:
             url_text = quote(focus.livekit_service_url) if focus.livekit_service_url else "no URL"
-            health = report.probes.get((focus.livekit_service_url or "").rstrip("/"))
+            health = report.probes.get(focus.livekit_service_url or "")
             kind = quote(focus.type, 40) if focus.type else "no type"
             lines.append(
                 f"- {quote(focus.source)}[{focus.index}] {kind} {url_text}"
@@ -88,15 +109,17 @@ def server_markdown(report: ServerReport, *, heading: str = "###") -> str:
             )
     else:
         lines.append("- no foci in the well-known or the transports endpoint")
-    lines.append(
-        f"- transports endpoint: {_ENDPOINT_STATE[report.transports_state]}; well-known outcome: `{report.wellknown_outcome}`"
-    )
+    if not unreachable:
+        lines.append(
+            f"- transports endpoint: {_ENDPOINT_STATE[report.transports_state]}; well-known outcome: `{report.wellknown_outcome}`"
+        )
     if report.findings:
         lines += ["", "**Findings**", ""]
         for f in report.findings:
             lines.append(f"- {ICON[f.severity]} `{f.code}`: {f.message}")
             if f.hint and f.severity != "info":
-                lines.append(f"  *Fix:* {f.hint}")
+                # Four spaces: Python-Markdown nests a list only at four (two would run it on).
+                lines.append(f"    - *Fix:* {f.hint}")
     return "\n".join(lines)
 
 
@@ -165,12 +188,14 @@ def server_json(report: ServerReport) -> dict[str, Any]:
                 "livekit_service_url": f.livekit_service_url,
                 "source": f.source,
                 "index": f.index,
-                "health": report.probes.get((f.livekit_service_url or "").rstrip("/")),
+                "health": report.probes.get(f.livekit_service_url or ""),
             }
             for f in report.foci
         ],
         "clients": {v.client: v.url for v in report.clients},
         "client_reasons": {v.client: v.reason for v in report.clients},
+        "client_rules": {v.client: v.rule for v in report.clients},
+        "client_errors": {v.client: v.error for v in report.clients},
         "findings": [
             {"code": f.code, "severity": f.severity, "message": f.message, "hint": f.hint}
             for f in report.findings

@@ -16,6 +16,7 @@ from foci_bot.model import ServerReport
 from foci_bot.room.calls import CALL_MEMBER, OLDEST, CallState, call_state, user_server
 from foci_bot.room.snapshot import RoomSnapshot
 from foci_bot.room.verdict import Verdict, verdict
+from foci_bot.urls import http_url
 
 __all__ = [
     "CALL_MEMBER",
@@ -203,7 +204,7 @@ def analyse_room(
     if oldest is not None and oldest.focus_url is not None:
         known = dict(focus_health or {})
         for report in reports.values():
-            known.update(report.probes)
+            known.update({http_url(url) or url: state for url, state in report.probes.items()})
         health = known.get(oldest.focus_url, "unknown")
     return RoomReport(
         snapshot.room_id, snapshot.name, members, permission(snapshot, joined), call, health,

@@ -1,6 +1,6 @@
 """A room as the room check sees it: current state, as plain data (no nio types).
 
-The Matrix adapter (``bot.py``) builds a :class:`RoomSnapshot` from ``GET /rooms/{id}/state``;
+The Matrix adapter (``bot/matrix``) builds a :class:`RoomSnapshot` from ``GET /rooms/{id}/state``;
 the pure room analysis (``room.py``) reads only this.
 """
 

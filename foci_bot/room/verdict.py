@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from foci_bot.catalogue import finding
-from foci_bot.model import KEY_MSC4143, TRANSPORTS_UNSTABLE, TRANSPORTS_V1, UNKNOWN, ServerReport
+from foci_bot.model import KEY_MSC4143, TRANSPORTS_UNSTABLE, UNKNOWN, ServerReport
 from foci_bot.urls import http_url
 
 #: What a member can do in a multi-SFU call, judged from their own server.
@@ -41,7 +41,7 @@ UNKNOWN_VERDICT: MemberVerdict = "unknown"
 # Only sources some current client reads (MSC4143; matrix-js-sdk, matrix-rust-sdk): the endpoint,
 # then the msc4143 key.
 # `m.rtc_foci` (Element X only) and the MSC4158 key (no client) don't make a focus serve a server.
-_SOURCE_ORDER = (TRANSPORTS_UNSTABLE, TRANSPORTS_V1, KEY_MSC4143)
+_SOURCE_ORDER = (TRANSPORTS_UNSTABLE, KEY_MSC4143)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +126,8 @@ def preference(report: ServerReport) -> list[str]:
     read = [f for f in report.foci if f.source in rank]
     for focus in sorted(read, key=lambda f: (rank[f.source], f.index)):
         url = http_url(focus.livekit_service_url) if focus.usable else None
-        if url and report.probes.get(url) == "healthy":
+        # Probes are keyed by the URL exactly as advertised (clients concatenate routes to it).
+        if url and report.probes.get(focus.livekit_service_url or "") == "healthy":
             ordered.append(url)
     return [u for u in dict.fromkeys(ordered) if u]
 

@@ -20,7 +20,16 @@ import trustme
 from aiohttp import web
 
 from tests.bot.test_reply import live_markup
-from tests.support.botkit import BotProcess, NioUser, answer, replies_to, room_events, toml_list, write_config
+from tests.support.botkit import (
+    BotProcess,
+    NioUser,
+    answer,
+    replies_to,
+    room_events,
+    room_with_bot,
+    toml_list,
+    write_config,
+)
 from tests.support.dnsserver import LoopbackDns
 from tests.support.fakeservers import FakeWeb, homeserver_routes, lk_jwt_routes, wellknown_route
 from tests.support.fixtures_synapse import SynapseFactory, unique_localpart
@@ -90,14 +99,7 @@ class Env:
     store: Path
 
     def room_with_bot(self, **create: Any) -> str:
-        room_id = self.server.create_room(self.alice.access_token, **create)
-        self.server.invite(self.alice.access_token, room_id, self.bot_id)
-        wait_until(
-            lambda: self.bot_id in self.server.joined_members(self.alice.access_token, room_id),
-            20,
-            what="the bot to join",
-        )
-        return room_id
+        return room_with_bot(self.server, self.alice.access_token, self.bot_id, **create)
 
     def ask(self, room_id: str, body: str, user: User | None = None, **extra: Any) -> str:
         return self.server.send_message((user or self.alice).access_token, room_id, body, **extra)

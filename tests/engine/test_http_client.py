@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import trustme
+from aiohttp import web
 
 from foci_bot.addrguard import ConnectTo
 from foci_bot.engine.discover import Checker, CheckOptions
@@ -93,9 +94,46 @@ def test_own_homeserver_read_with_token_at_configured_url(
     report = asyncio.run(go())
     assert report.transport == "working" and report.transports_state == "listed"
     seen = [r for r in web.requests_for("internal.test") if "rtc/transports" in r.path]
-    assert seen and all(r.headers.get("Authorization") == "Bearer tok" for r in seen)
+    # The browser-style preflight (OPTIONS) carries no credentials; the GET carries our token.
+    assert {r.method for r in seen} == {"GET", "OPTIONS"}
+    assert all(r.headers.get("Authorization") == ("Bearer tok" if r.method == "GET" else None) for r in seen)
     assert all("Authorization" not in r.headers for r in web.requests_for("own.test"))
     assert "transports-endpoint-open" not in {f.code for f in report.findings}
+
+
+def test_browser_replay_options(fake_web: Factory, test_ca: tuple[trustme.CA, Path]) -> None:
+    """No-redirect requests return the 3xx; Origin turns `null` after a cross-origin hop, as in
+    browsers; repeated headers are joined; POST bodies are sent."""
+    redirect = {"status": 301, "headers": {"Location": "https://b.test/landing"}}
+    two = {"json": {}, "headers": {"Access-Control-Allow-Origin": "*"}}
+
+    async def echo(request: web.Request) -> web.StreamResponse:
+        response = web.Response(status=400, body=await request.read())
+        response.headers.add("Access-Control-Allow-Origin", "*")
+        response.headers.add("Access-Control-Allow-Origin", "https://app.element.io")
+        return response
+
+    site = fake_web(expand({"a.test": {"/start": redirect, "/post": echo}, "b.test": {"/landing": two}}))
+
+    async def go() -> tuple[Any, ...]:
+        async with HttpClient(_options(site, test_ca[1], allow_private=True)) as http:
+            origin = {"Origin": "https://app.element.io"}
+            kept = await http.fetch("https://a.test/start", headers=origin, follow_redirects=False)
+            followed = await http.fetch("https://a.test/start", headers=origin)
+            posted = await http.fetch("https://a.test/post", method="POST", data=b"{}", headers=origin)
+            return kept, followed, posted
+
+    kept, followed, posted = asyncio.run(go())
+    assert kept.status == 301 and kept.header("location") == "https://b.test/landing" and not kept.hops
+    assert (
+        followed.status == 200
+        and followed.origin == "null"
+        and followed.hops[0].origin == "https://app.element.io"
+    )
+    assert site.requests_for("b.test")[0].headers.get("Origin") == "null"
+    assert (
+        posted.body == b"{}" and posted.header("access-control-allow-origin") == "*, https://app.element.io"
+    )
 
 
 def test_undecodable_header_bytes_become_visible_replacement_characters() -> None:

@@ -97,4 +97,5 @@ def test_focus_probed_once_for_many_servers(
     web = fake_web(expand(hosts))
     result = run_cli("check", "a.test", "b.test", "c.test", "--json", *lab_flags(web))
     assert [s["status"] for s in result.json()["servers"]] == ["ok", "ok", "ok"]
-    assert len(web.requests_for("rtc.shared.test")) == 4  # healthz, sfu/get, get_token, OPTIONS
+    # OPTIONS /sfu/get, POST /sfu/get, POST /get_token, GET /healthz, GET /
+    assert len(web.requests_for("rtc.shared.test")) == 5

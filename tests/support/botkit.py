@@ -101,6 +101,14 @@ class BotProcess:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+def room_with_bot(server: Synapse, token: str, bot_id: str, **create: Any) -> str:
+    """A new room of the token's user with the bot invited; returns once the bot has joined."""
+    room_id = server.create_room(token, **create)
+    server.invite(token, room_id, bot_id)
+    wait_until(lambda: bot_id in server.joined_members(token, room_id), 20, what="the bot to join")
+    return room_id
+
+
 def room_events(server: Synapse, token: str, room_id: str, limit: int = 200) -> list[dict[str, Any]]:
     """Every event of the room's latest ``limit``, oldest first."""
     path = f"/_matrix/client/v3/rooms/{urllib.parse.quote(room_id, safe='')}/messages?dir=b&limit={limit}"

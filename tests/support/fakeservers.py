@@ -113,7 +113,7 @@ class FakeWeb:
             return await route(request)
         if "behaviour" in route:
             return await misbehave(request, route)
-        return respond(route)
+        return respond(route, request)
 
 
 async def misbehave(request: web.Request, spec: Mapping[str, Any]) -> web.StreamResponse:
@@ -144,9 +144,15 @@ async def misbehave(request: web.Request, spec: Mapping[str, Any]) -> web.Stream
     return response
 
 
-def respond(spec: Mapping[str, Any]) -> web.Response:
-    """A response from data: ``status``, ``headers``, and ``json`` or ``text`` or ``size``."""
-    headers = dict(spec.get("headers", {}))
+def respond(spec: Mapping[str, Any], request: web.Request | None = None) -> web.Response:
+    """A response from data: ``status``, ``headers``, and ``json`` or ``text`` or ``size``.
+
+    A header value ``$origin`` echoes the request's ``Origin`` (a common Caddy recipe); ``bom``
+    prefixes the body with a UTF-8 byte order mark.
+    """
+    origin = request.headers.get("Origin", "") if request is not None else ""
+    headers = {k: (origin if v == "$origin" else v) for k, v in dict(spec.get("headers", {})).items()}
+    headers = {k: v for k, v in headers.items() if v}
     if "json" in spec:
         body = json.dumps(spec["json"]).encode()
         headers.setdefault("Content-Type", "application/json")
@@ -154,48 +160,91 @@ def respond(spec: Mapping[str, Any]) -> web.Response:
         body = b"{" + b" " * int(spec["size"]) + b"}"
     else:
         body = str(spec.get("text", "")).encode()
+    if spec.get("bom"):
+        body = b"\xef\xbb\xbf" + body
     return web.Response(status=int(spec.get("status", 200)), headers=headers, body=body)
 
 
 # -- Presets: the shapes real deployments have, expanded into routes.
 
 
-def lk_jwt_routes(prefix: str = "/livekit/jwt", *, mode: str = "healthy") -> dict[str, Route]:
-    """lk-jwt-service as it answers credential-free probes (domain.md §3).
+#: lk-jwt-service's CORS headers, exactly (element-hq/lk-jwt-service `main.go`).
+LK_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST",
+    "Access-Control-Allow-Headers": "Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token",
+}
+_GO_404 = {
+    "status": 404,
+    "text": "404 page not found\n",
+    "headers": {"Content-Type": "text/plain; charset=utf-8"},
+}
 
-    ``mode``: healthy | outdated (no /get_token) | no-cors (preflight without CORS) |
-    prefix-not-stripped (everything 404) | down (502 from the proxy) | not-jwt (a web page).
+
+def lk_jwt_handler(route: str, *, cors: bool = True) -> Handler:
+    """One lk-jwt-service route as it answers without credentials (element-hq/lk-jwt-service `main.go`).
+
+    OPTIONS: 200 with its CORS headers; GET: 405 with an empty body; POST of non-JSON: 400
+    `M_NOT_JSON`; POST of JSON without the fields: 400 `M_BAD_JSON`.
     """
-    cors = {
-        "Access-Control-Allow-Origin": "*",
-        "Access-Control-Allow-Methods": "POST",
-        "Access-Control-Allow-Headers": "Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token",
-    }
-    not_allowed = {
-        "status": 405,
-        "json": {"errcode": "M_UNRECOGNIZED", "error": "Method not allowed"},
-        "headers": cors,
-    }
+    headers = LK_CORS if cors else {}
+    missing = "Missing room parameter" if route == "/sfu/get" else "The request body is missing `room_id`"
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if request.method == "OPTIONS":
+            return web.Response(status=200, headers=headers)
+        if request.method != "POST":
+            return web.Response(status=405, headers=headers)
+        try:
+            json.loads(await request.read())
+        except ValueError:
+            return web.json_response(
+                {"errcode": "M_NOT_JSON", "error": "Error reading request"}, status=400, headers=headers
+            )
+        return web.json_response({"errcode": "M_BAD_JSON", "error": missing}, status=400, headers=headers)
+
+    return handle
+
+
+async def _healthz(request: web.Request) -> web.StreamResponse:
+    return web.Response(status=200 if request.method in ("GET", "HEAD") else 405)
+
+
+def lk_jwt_routes(prefix: str = "/livekit/jwt", *, mode: str = "healthy") -> dict[str, Route]:
+    """lk-jwt-service behind a proxy at ``prefix``.
+
+    ``mode``: healthy | outdated (v0.5.0 without `/get_token`... as an older build: no route) |
+    no-cors (a proxy drops OPTIONS and CORS) | prefix-not-stripped (everything 404) | down (502
+    from the proxy) | not-jwt (a web page) | ess (element-hq/ess-helm ingress: only `/sfu/get` and
+    `/get_token` reach the service, everything else goes to LiveKit, which answers `GET /` with `OK`).
+    """
     if mode == "prefix-not-stripped":
-        return {}
+        return {f"{prefix}/{r}": _GO_404 for r in ("healthz", "sfu/get", "get_token")}
     if mode == "down":
         bad = {"status": 502, "text": "Bad Gateway"}
         return {f"{prefix}/healthz": bad, f"{prefix}/sfu/get": bad, f"{prefix}/get_token": bad}
     if mode == "not-jwt":
         page = {"status": 200, "text": "<html>welcome</html>", "headers": {"Content-Type": "text/html"}}
-        return {f"{prefix}/healthz": page, f"{prefix}/sfu/get": page, f"{prefix}/get_token": page}
+        return {f"{prefix}/healthz": page, f"{prefix}/sfu/get": page, f"{prefix}/get_token": page, "/": page}
     routes: dict[str, Route] = {
-        f"GET {prefix}/healthz": {"status": 200, "text": ""},
-        f"GET {prefix}/sfu/get": not_allowed,
-        f"OPTIONS {prefix}/sfu/get": {"status": 200, "headers": cors if mode != "no-cors" else {}},
+        f"{prefix}/healthz": _healthz,
+        f"{prefix}/sfu/get": lk_jwt_handler("/sfu/get", cors=mode != "no-cors"),
+        f"{prefix}/get_token": lk_jwt_handler("/get_token"),
+        # Go's ServeMux answers an unclean path (a trailing-slash URL plus a route) with a 301.
+        f"{prefix}//sfu/get": {"status": 301, "headers": {"Location": "/sfu/get"}},
+        f"{prefix}//get_token": {"status": 301, "headers": {"Location": "/get_token"}},
     }
-    if mode != "outdated":
-        routes[f"GET {prefix}/get_token"] = not_allowed
+    if mode == "no-cors":
+        routes[f"OPTIONS {prefix}/sfu/get"] = {"status": 405, "text": ""}
+    if mode == "outdated":
+        routes[f"{prefix}/get_token"] = _GO_404
+    if mode == "ess":
+        routes[f"{prefix}/healthz"] = _GO_404
+        routes["GET /"] = {"status": 200, "text": "OK", "headers": {"Content-Type": "text/plain"}}
     return routes
 
 
-# Synapse sets these on every client API answer and answers OPTIONS with 200
-# (synapse/http/server.py, set_cors_headers), so browsers can call the API with a token.
+#: Synapse's CORS headers on every client API answer (synapse `http/server.py` `set_cors_headers`).
 SYNAPSE_CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, DELETE, OPTIONS",
@@ -211,23 +260,31 @@ def homeserver_routes(
 ) -> dict[str, Route]:
     """A homeserver's client API routes (versions, transports) on its base_url host.
 
-    ``transports``: auth (401) | missing (404 M_UNRECOGNIZED) | proxy-404 | a list (200, no
-    token needed) | a raw response spec. ``cors``: the transports paths carry Synapse's CORS
-    headers and answer OPTIONS (not for proxy-404, where the proxy answers without them).
+    ``transports``: auth (401) | missing (404 M_UNRECOGNIZED) | not-found (404 M_NOT_FOUND) |
+    proxy-404 (HTML) | a list (200, no token needed) | a raw response spec. ``cors``: Synapse's
+    CORS headers and its 200 to every OPTIONS; False for a proxy that drops both.
     """
     unstable = "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports"
-    stable = "/_matrix/client/v1/rtc/transports"
     versions = {"versions": ["v1.11", "v1.12"], "unstable_features": {"org.matrix.msc4143": msc4143_feature}}
+    headers = SYNAPSE_CORS if cors else {}
     routes: dict[str, Route] = {"/_matrix/client/versions": {"json": versions, "headers": JSON_CORS}}
     if transports == "auth":
         routes[unstable] = {
             "status": 401,
             "json": {"errcode": "M_MISSING_TOKEN", "error": "Missing access token"},
+            "headers": headers,
         }
     elif transports == "missing":
         routes[unstable] = {
             "status": 404,
             "json": {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"},
+            "headers": headers,
+        }
+    elif transports == "not-found":
+        routes[unstable] = {
+            "status": 404,
+            "json": {"errcode": "M_NOT_FOUND", "error": "Not found"},
+            "headers": headers,
         }
     elif transports == "proxy-404":
         routes[unstable] = {
@@ -236,20 +293,16 @@ def homeserver_routes(
             "headers": {"Content-Type": "text/html"},
         }
     elif isinstance(transports, list):
-        routes[unstable] = {"json": {"rtc_transports": transports}}
+        routes[unstable] = {"json": {"rtc_transports": transports}, "headers": headers}
     elif isinstance(transports, Mapping):
-        routes[unstable] = transports
-    # Synapse does not serve the stable path yet (synapse#19652).
-    routes[stable] = {
-        "status": 404,
-        "json": {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"},
-    }
+        routes[unstable] = (
+            transports
+            if "behaviour" in transports
+            else {**transports, "headers": {**headers, **transports.get("headers", {})}}
+        )
     if cors and transports != "proxy-404":
-        for path in (unstable, stable):
-            spec = routes.get(path)
-            if isinstance(spec, Mapping) and "behaviour" not in spec:
-                routes[path] = {**spec, "headers": {**SYNAPSE_CORS, **spec.get("headers", {})}}
-            routes[f"OPTIONS {path}"] = {"status": 200, "json": {}, "headers": SYNAPSE_CORS}
+        # A proxy's own 404 page answers without Synapse's CORS, OPTIONS included.
+        routes[f"OPTIONS {unstable}"] = {"status": 200, "headers": SYNAPSE_CORS}
     return routes
 
 
@@ -284,7 +337,9 @@ def expand(scenario_hosts: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[st
     for host, table in scenario_hosts.items():
         expanded: dict[str, Route] = {}
         for key, spec in table.items():
-            if key == "preset:lk-jwt":
+            if key == "preset:lk-jwt-route":
+                expanded[spec["path"]] = lk_jwt_handler(spec["route"])
+            elif key == "preset:lk-jwt":
                 expanded.update(
                     lk_jwt_routes(spec.get("prefix", "/livekit/jwt"), mode=spec.get("mode", "healthy"))
                 )

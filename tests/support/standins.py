@@ -31,13 +31,9 @@ import aiohttp
 from aiohttp import web
 from livekit import api
 
-from tests.support.fakeservers import Route
+from tests.support.fakeservers import LK_CORS, Route
 
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "POST",
-    "Access-Control-Allow-Headers": "Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token",
-}
+CORS = LK_CORS  # one copy of lk-jwt-service's CORS headers, shared with the scenario fakes
 KEY, SECRET = "devkey", "a-livekit-secret-of-at-least-32-chars"
 
 

@@ -1,6 +1,4 @@
-"""The Matrix adapter: the only module that imports nio.
-
-It logs in (or reuses the stored session), runs its own sync loop, accepts invites from
+"""The Matrix bot: after logging in (``session``) it runs its own sync loop, accepts invites from
 allowed users, turns new text messages into :class:`~foci_bot.bot.incoming.Incoming` commands for
 the :class:`~foci_bot.bot.dispatch.Dispatcher`, and sends what the dispatcher builds.
 
@@ -13,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-import urllib.parse
 from typing import Any
 
 import nio
@@ -23,13 +19,16 @@ from foci_bot.bot import timeline
 from foci_bot.bot.access import UserPatterns
 from foci_bot.bot.backoff import Backoff
 from foci_bot.bot.dispatch import Dispatcher
-from foci_bot.bot.incoming import Incoming, SnapshotError
-from foci_bot.bot.store import Session, Store, private_dir, restrict_files
+from foci_bot.bot.incoming import Incoming
+from foci_bot.bot.matrix.responses import LoginError, now_ms, token_refused
+from foci_bot.bot.matrix.rooms import RoomsMixin
+from foci_bot.bot.matrix.session import SessionMixin
+from foci_bot.bot.store import Store, private_dir
 from foci_bot.bot.syncpos import SyncPositions
+from foci_bot.bot.watch_mode import WatchMode
 from foci_bot.config import Config
-from foci_bot.engine.http import NETWORK_ERRORS, HttpClient
+from foci_bot.engine.http import HttpClient
 from foci_bot.engine.setup import answer_options, bot_http_options, own_checker
-from foci_bot.room.snapshot import RoomSnapshot, StateEvent
 
 log = logging.getLogger("foci_bot.bot.matrix")
 
@@ -45,43 +44,7 @@ UNANSWERED_RETRY_S = 30.0  # first wait; it doubles
 ONE_SHOT_REQUEST_TIMEOUT = 15.0  # seconds per request for the one-shot `room` CLI
 
 
-class LoginError(RuntimeError):
-    """The bot cannot log in (wrong password, revoked token); the message names no secret."""
-
-
-class TokenRefused(LoginError):
-    """The homeserver does not know the access token (401 ``M_UNKNOWN_TOKEN``)."""
-
-
-def _status(response: object) -> int:
-    transport = getattr(response, "transport_response", None)
-    status = getattr(transport, "status", 0)
-    return status if isinstance(status, int) else 0
-
-
-def _token_refused(response: object) -> bool:
-    return getattr(response, "status_code", None) in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN")
-
-
-def _retryable(response: object) -> bool:
-    """A failure worth retrying: no answer at all, 429, or a 5xx."""
-    if isinstance(response, BaseException):
-        return True
-    code = _status(response)
-    return code == 0 or code == 429 or code >= 500
-
-
-def _why(response: object) -> str:
-    if isinstance(response, BaseException):
-        return f"{type(response).__name__}: {response}"
-    return f"{_status(response) or '?'} {getattr(response, 'message', '') or getattr(response, 'status_code', '')}".strip()
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-class MatrixBot:
+class MatrixBot(SessionMixin, RoomsMixin):
     """One bot account: session, sync loop, invites, sending."""
 
     def __init__(self, config: Config, store: Store, one_shot: bool = False) -> None:
@@ -106,101 +69,8 @@ class MatrixBot:
         self.tasks: set[asyncio.Task[bool]] = set()
         self.retries: dict[str, asyncio.TimerHandle] = {}  # event ID -> its next try
         self.dispatcher: Dispatcher | None = None
+        self.watch: WatchMode | None = None  # watch mode and metrics
         self.ready = asyncio.Event()
-
-    # -- session
-
-    async def login(self) -> None:
-        """Reuse the configured token, else the stored session, else log in with the password.
-
-        Only a token the homeserver refuses (401 ``M_UNKNOWN_TOKEN``) drops the stored session;
-        a homeserver that is down or answers 5xx is retried with backoff until it answers.
-        """
-        m = self.config.matrix
-        if m.access_token:
-            await self._restore(m.access_token, None)
-            return
-        stored = self.store.session(m.user_id, m.homeserver)
-        if stored is not None:
-            try:
-                await self._restore(stored.access_token, stored.device_id)
-                log.info("reusing the stored session (device %s)", stored.device_id)
-                return
-            except TokenRefused as exc:
-                log.warning("stored session no longer works (%s); logging in again", exc)
-                self.store.drop_session(m.user_id)
-        await self._password_login()
-
-    async def _password_login(self) -> None:
-        m = self.config.matrix
-        backoff, attempt = Backoff(self.retry_delay, 60.0), 0
-        while True:
-            attempt += 1
-            try:
-                response: Any = await self.client.login(password=m.password, device_name=m.device_name)
-            except NETWORK_ERRORS as exc:
-                response = exc
-            if isinstance(response, nio.LoginResponse):
-                break
-            if not _retryable(response):
-                raise LoginError(f"login as {m.user_id} failed: {getattr(response, 'message', response)}")
-            if self.max_attempts is not None and attempt >= self.max_attempts:
-                raise LoginError(f"login as {m.user_id} failed: {_why(response)}")
-            delay = backoff.next()
-            log.warning("login failed (%s); retrying in %.0f s", _why(response), delay)
-            await asyncio.sleep(delay)
-        self.store.save_session(Session(m.user_id, response.device_id, response.access_token, m.homeserver))
-        restrict_files(self.config.matrix.store_dir / "nio")
-        log.info("logged in as %s, new device %s", m.user_id, response.device_id)
-
-    async def relogin(self) -> None:
-        """The homeserver forgot our token mid-run: log in again with the password (new device)."""
-        m = self.config.matrix
-        self.store.drop_session(m.user_id)
-        self.client.access_token = ""
-        # The next login loads the new device's keys; the old device's account must not be reused.
-        self.client.store = None
-        self.client.olm = None
-        await self._password_login()
-        if self.dispatcher is not None:  # the checker sends our token to our own homeserver
-            old = self.dispatcher.checker
-            self.dispatcher.checker = own_checker(
-                self.config, old.http, old.options, self.client.access_token
-            )
-
-    async def _restore(self, token: str, device_id: str | None) -> None:
-        whoami = await self._whoami(token)
-        if whoami.user_id != self.config.matrix.user_id:
-            self.client.access_token = ""
-            raise TokenRefused(
-                f"the access token belongs to {whoami.user_id}, not {self.config.matrix.user_id}"
-            )
-        device = device_id or whoami.device_id
-        if not device:
-            raise LoginError("the homeserver did not say which device the access token belongs to")
-        self.client.restore_login(self.config.matrix.user_id, device, token)
-        restrict_files(self.config.matrix.store_dir / "nio")
-
-    async def _whoami(self, token: str) -> Any:
-        """``whoami`` for the token; TokenRefused only for M_UNKNOWN_TOKEN, else retried."""
-        backoff, attempt = Backoff(self.retry_delay, 60.0), 0
-        while True:
-            attempt += 1
-            self.client.access_token = token
-            try:
-                response: Any = await self.client.whoami()
-            except NETWORK_ERRORS as exc:
-                response = exc
-            if isinstance(response, nio.WhoamiResponse):
-                return response
-            self.client.access_token = ""
-            if _token_refused(response):
-                raise TokenRefused(f"the access token was refused: {getattr(response, 'status_code', '?')}")
-            if not _retryable(response) or (self.max_attempts is not None and attempt >= self.max_attempts):
-                raise LoginError(f"checking the access token failed: {_why(response)}")
-            delay = backoff.next()
-            log.warning("checking the access token failed (%s); retrying in %.0f s", _why(response), delay)
-            await asyncio.sleep(delay)
 
     # -- running
 
@@ -213,9 +83,11 @@ class MatrixBot:
                 self.config, http, answer_options(self.config.checks), self.client.access_token
             )
             self.dispatcher = Dispatcher(self.config, checker, self.store, self, self)
+            self.watch = WatchMode.start(self.config, self.store, self.dispatcher, self, self)
             try:
                 await self._sync_forever()
             finally:
+                await self.watch.stop()
                 await self.shutdown()
 
     async def shutdown(self, grace: float = 1.0) -> None:
@@ -241,7 +113,7 @@ class MatrixBot:
                 full_state=True if first and since else None,
             )  # fmt: skip
             if not isinstance(response, nio.SyncResponse):
-                if _token_refused(response):
+                if token_refused(response):
                     if not self.config.matrix.password:
                         raise LoginError("the homeserver no longer accepts the bot's access token")
                     log.warning("the homeserver no longer accepts the bot's access token; logging in again")
@@ -401,83 +273,6 @@ class MatrixBot:
                 return None
             await asyncio.sleep(backoff.next())
         return None
-
-    async def room_snapshot(self, room_id: str) -> RoomSnapshot | SnapshotError:
-        """Every current state event of a room (``GET /rooms/{id}/state``) as plain data.
-
-        One odd event must not sink the whole room check: when nio's schema rejects the answer,
-        the state is fetched again as raw JSON and malformed events are skipped.
-        """
-        try:
-            response = await self.client.room_get_state(room_id)
-        except NETWORK_ERRORS as exc:
-            return _unreachable(self.config.matrix.homeserver, exc)
-        events: list[Any]
-        if isinstance(response, nio.RoomGetStateResponse):
-            events = list(response.events)
-        elif _status(response) == 200:
-            log.info("nio rejected the state of %s; reading it as raw JSON", room_id)
-            raw = await self._raw_state(room_id)
-            if isinstance(raw, SnapshotError):
-                return raw
-            events = raw
-        else:
-            return SnapshotError(f"cannot read the room's state: {getattr(response, 'message', 'error')}")
-        state: list[StateEvent] = []
-        for event in events:
-            parsed = _state_event(event) if isinstance(event, dict) else None
-            if parsed is None:
-                log.info("skipping a malformed state event in %s", room_id)
-                continue
-            state.append(parsed)
-        name_event = next((e for e in state if e.type == "m.room.name"), None)
-        name = name_event.content.get("name") if name_event else None
-        return RoomSnapshot(room_id, tuple(state), now_ms(), name if isinstance(name, str) else None)
-
-    async def _raw_state(self, room_id: str) -> list[Any] | SnapshotError:
-        path = f"/_matrix/client/v3/rooms/{urllib.parse.quote(room_id, safe='')}/state"
-        headers = {"Authorization": f"Bearer {self.client.access_token}"}
-        try:
-            async with await self.client.send("GET", path, headers=headers) as answer:
-                body = await answer.json(content_type=None) if answer.status == 200 else None
-        except NETWORK_ERRORS as exc:
-            return _unreachable(self.config.matrix.homeserver, exc)
-        except ValueError:
-            return SnapshotError("cannot read the room's state: not JSON")
-        if not isinstance(body, list):
-            return SnapshotError("cannot read the room's state: not a list of events")
-        return body
-
-    async def resolve_alias(self, alias: str) -> str | SnapshotError:
-        """A room alias's room ID."""
-        try:
-            response = await self.client.room_resolve_alias(alias)
-        except NETWORK_ERRORS as exc:
-            return _unreachable(self.config.matrix.homeserver, exc)
-        if isinstance(response, nio.RoomResolveAliasResponse):
-            return str(response.room_id)
-        return SnapshotError(f"cannot resolve {alias}: {getattr(response, 'message', 'error')}")
-
-
-def _unreachable(homeserver: str, exc: BaseException) -> SnapshotError:
-    """A connection failure as a value: nio lets aiohttp's errors through, callers see none."""
-    return SnapshotError(f"cannot reach {homeserver}: {str(exc) or type(exc).__name__}", unreachable=True)
-
-
-def _state_event(raw: dict[str, Any]) -> StateEvent | None:
-    """A state event as plain data; None when it lacks a string type or state key."""
-    kind, state_key, sender = raw.get("type"), raw.get("state_key"), raw.get("sender", "")
-    if not isinstance(kind, str) or not isinstance(state_key, str):
-        return None
-    content = raw.get("content")
-    ts = raw.get("origin_server_ts")
-    return StateEvent(
-        type=kind,
-        state_key=state_key,
-        sender=sender if isinstance(sender, str) else "",
-        content=content if isinstance(content, dict) else {},
-        origin_server_ts=ts if isinstance(ts, int) and not isinstance(ts, bool) else 0,
-    )
 
 
 def _raw(event: Any) -> dict[str, Any]:
