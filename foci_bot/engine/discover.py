@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import time
 from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -73,6 +74,7 @@ class Checker:
         servers = SERVERS_PER_REQUEST * self.options.concurrency
         self._servers = Slots(servers, park_after=None, max_parked=servers)
         self._started = itertools.count(1)
+        self._active = 0  # checks in flight; without a cache, probes are dropped when it reaches 0
         self._dns = Dns(http.options.dns_server, http.options.timeout)
 
     def uncached(self) -> Checker:
@@ -107,9 +109,9 @@ class Checker:
 
     @property
     def _probe_ttl(self) -> float:
-        """Probes are kept for the whole run (a run never outlasts the per-server deadline by much)
-        and, in the bot, for the cache lifetime; not only while in flight."""
-        return max(self.options.cache_ttl, self.options.deadline)
+        """Probes are kept for the cache lifetime (the bot) or, without a cache, for the whole run:
+        until no check is in flight (see ``_check``), not only while the probe itself is."""
+        return self.options.cache_ttl if self.options.cache_ttl > 0 else math.inf
 
     def _expire(self, now: float) -> None:
         for table, ttl in ((self._reports, self.options.cache_ttl), (self._probes, self._probe_ttl)):
@@ -118,6 +120,16 @@ class Checker:
                 del table[k]
 
     async def _check(self, server: ServerName) -> ServerReport:
+        self._active += 1
+        try:
+            return await self._check_in_slot(server)
+        finally:
+            self._active -= 1
+            if self._active == 0 and self.options.cache_ttl <= 0:
+                # The run is over (a CLI run, or one round of watch checks): the next starts afresh.
+                self._probes = {url: e for url, e in self._probes.items() if not e[1].done()}
+
+    async def _check_in_slot(self, server: ServerName) -> ServerReport:
         # This task's requests (and the probes it starts) queue behind those of earlier servers.
         PRIORITY.set(next(self._started))
         async with self._servers.hold() as held:

@@ -4,16 +4,14 @@ It follows redirects itself (so every hop is recorded, checked for CORS, loops a
 addresses), caps bodies, enforces timeouts, bounds concurrency and never raises on the network's
 faults: every outcome is a :class:`~foci_bot.model.Fetch`.
 
-Requests to one host go one at a time over one keep-alive connection (one TLS handshake per host),
-a host that gave no answer within the timeout is not waited for again (see
-:mod:`foci_bot.engine.slots`), and a request's timeout starts once it has its host and a slot, so
-time spent queueing behind other work is never blamed on the server.
+Requests to one host go one at a time over one keep-alive connection, a host that could not be
+connected to is not waited for again (:mod:`foci_bot.engine.slots`), and a request's timeout starts
+once it has its host and a slot, so queueing is never blamed on the server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import asyncio.sslproto
 import socket
 import ssl
 import time
@@ -29,19 +27,12 @@ from aiohttp.abc import ResolveResult
 from foci_bot import __version__
 from foci_bot.addrguard import ConnectTo, blocked_reason
 from foci_bot.engine.dns import Dns, DnsResolver
-from foci_bot.engine.slots import HostGates, HostKey, Slots
+from foci_bot.engine.slots import HostGates, SilentHost, Slots, host_key, small_tls_buffers
 from foci_bot.model import Fetch, FetchError, Hop
 from foci_bot.text import visible
 from foci_bot.urls import without_credentials
 
-# asyncio gives every TLS connection a 256 KiB read buffer (CPython Lib/asyncio/sslproto.py,
-# SSLProtocol.max_size), written to at creation so it is resident at once: 1,000 connections are
-# 250 MiB. The buffer only sizes each read from the socket (OpenSSL gathers a record across reads),
-# and a TLS record is at most 16 KiB (RFC 8446 §5.1): one record's worth loses nothing here.
-_TLS_READ_BUFFER = 16 * 1024
-if getattr(asyncio.sslproto.SSLProtocol, "max_size", 0) > _TLS_READ_BUFFER:
-    asyncio.sslproto.SSLProtocol.max_size = _TLS_READ_BUFFER
-
+small_tls_buffers()  # 16 KiB instead of asyncio's 256 KiB per connection (see slots.py)
 MAX_REDIRECTS = 5
 #: What a failed request can raise, here or in a library over aiohttp (matrix-nio): the Matrix
 #: adapter catches these so that nobody else needs to import aiohttp.
@@ -74,8 +65,8 @@ class HttpOptions:
     silent_ttl: float = 60.0
 
 
-# Set by the connector once a request has its connection (TCP and TLS done), read by the request
-# when it times out: only a host that never let us connect is remembered as silent.
+# Set by the connector once a request has its connection (TCP and TLS): only a host that never
+# let us connect within the timeout is remembered as silent.
 _connected: ContextVar[list[bool]] = ContextVar("_connected")
 
 
@@ -163,9 +154,8 @@ class HttpClient:
             limit=0,  # bounded by our own slots and host gates, which know about dead hosts
             ttl_dns_cache=60,
             family=socket.AF_UNSPEC,
-            # A host's requests follow each other closely on its one connection, though under load
-            # a request may wait a while for a slot; idle TLS connections cost memory, so keep them
-            # only briefly, but long enough not to pay for a second handshake.
+            # A host's requests follow each other closely on its one connection (under load one may
+            # wait for a slot a while); idle TLS connections cost memory, so keep them briefly.
             keepalive_timeout=2,
         )
         return aiohttp.ClientSession(
@@ -260,7 +250,7 @@ class HttpClient:
                     elapsed_ms=_ms(started),
                     origin=origin,
                 )
-        except _Silent as exc:
+        except SilentHost as exc:
             return _fail(url, method, hops, (FetchError.TIMEOUT, str(exc)), current, started)
         except _TooLarge as exc:
             return _fail(url, method, hops, (FetchError.TOO_LARGE, str(exc)), current, started)
@@ -299,7 +289,7 @@ class HttpClient:
         if own and self._own_session is None:
             self._own_session = self._new_session(guard=False)
         session = self._own_session if own and self._own_session is not None else self._session
-        key = _host_key(url)
+        key = host_key(url)
         asking = False
         connected: list[bool] = []
         _connected.set(connected)
@@ -308,7 +298,7 @@ class HttpClient:
             async with limit, self._hosts.hold(key):
                 why = self._hosts.silent(key)
                 if why is not None:
-                    raise _Silent(why)
+                    raise SilentHost(why)
                 async with self._slots.hold():
                     if not deadline:
                         deadline.append(asyncio.get_running_loop().time() + self.options.timeout)
@@ -351,20 +341,6 @@ async def _read(resp: aiohttp.ClientResponse, cap: int) -> tuple[dict[str, str],
         if len(body) > cap:
             raise _TooLarge(f"body over the {cap}-byte limit")
     return kept, bytes(body)
-
-
-class _Silent(Exception):
-    """The host gave no answer within the timeout to an earlier request."""
-
-
-def _host_key(url: str) -> HostKey:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return (
-        scheme,
-        (parts.hostname or "").rstrip(".").lower(),
-        parts.port or (443 if scheme == "https" else 80),
-    )
 
 
 class _TooLarge(Exception):

@@ -17,12 +17,14 @@ error instead of waiting again.
 from __future__ import annotations
 
 import asyncio
+import asyncio.sslproto
 import heapq
 import itertools
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from urllib.parse import urlsplit
 
 HostKey = tuple[str, str, int]  # scheme, host, port
 
@@ -162,3 +164,27 @@ class HostGates:
             while len(self._silent) > 4096:
                 del self._silent[next(iter(self._silent))]  # the oldest
         self._silent[key] = (now + self._silent_ttl, detail)
+
+
+class SilentHost(Exception):
+    """The host could not be connected to within the timeout, lately (see :class:`HostGates`)."""
+
+
+def host_key(url: str) -> HostKey:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return (
+        scheme,
+        (parts.hostname or "").rstrip(".").lower(),
+        parts.port or (443 if scheme == "https" else 80),
+    )
+
+
+def small_tls_buffers(size: int = 16 * 1024) -> None:
+    """Bound each TLS connection's read buffer: asyncio gives every one 256 KiB (CPython
+    Lib/asyncio/sslproto.py, ``SSLProtocol.max_size``), written to at creation so it is resident at
+    once: 1,000 connections are 250 MiB. The buffer only sizes each read from the socket (OpenSSL
+    gathers a record across reads), and a TLS record is at most 16 KiB (RFC 8446 §5.1), so one
+    record's worth loses nothing. Process-wide; called once by the HTTP client's module."""
+    if getattr(asyncio.sslproto.SSLProtocol, "max_size", 0) > size:
+        asyncio.sslproto.SSLProtocol.max_size = size

@@ -49,22 +49,40 @@ def silent_port() -> Iterator[int]:
 def test_one_handshake_per_host_and_probes_once_per_run(
     fake_web: Factory, test_ca: tuple[trustme.CA, Path]
 ) -> None:
-    """Each server's chain rides one connection; the shared focus is probed once although the
-    servers are checked one after the other, not while its probe is in flight."""
-    names = [f"hs{i}.test" for i in range(4)]
+    """Each server's chain rides one connection; the shared focus is probed once per run although
+    the later servers start after its probe finished (one request slot: four server slots)."""
+    names = [f"hs{i}.test" for i in range(3 * SERVERS_PER_REQUEST)]
     web = fake_web(expand(_fleet(names)))
 
     async def go() -> list[ServerReport]:
         async with HttpClient(_options(web, test_ca[1], timeout=5)) as http:
-            checker = Checker(http, CheckOptions(deadline=10))
-            return [await checker.check(parse_target(name)) for name in names]
+            checker = Checker(http, CheckOptions(deadline=10, concurrency=1))
+            return await checker.check_many([parse_target(name) for name in names])
 
     reports = asyncio.run(go())
     assert [dict(r.probes) for r in reports] == [{FOCUS: "healthy"}] * len(names)
     assert web.handshakes == {name: 1 for name in [*names, "rtc.shared.test"]}
     assert len(web.requests_for("hs0.test")) >= 3  # well-known, versions, transports: one connection
     probes = [(s.method, s.path) for s in web.requests_for("rtc.shared.test")]
-    assert len(probes) == len(set(probes)) >= 4  # every probe request once, for all four servers
+    assert len(probes) == len(set(probes)) >= 4  # every probe request once, for all the servers
+
+
+def test_without_a_cache_the_next_run_probes_afresh(
+    fake_web: Factory, test_ca: tuple[trustme.CA, Path]
+) -> None:
+    """A checker without a report cache (watch mode's) keeps probes for one run only: checks that
+    follow each other see the focus as it is now."""
+    web = fake_web(expand(_fleet(["a.test", "b.test"])))
+
+    async def go() -> None:
+        async with HttpClient(_options(web, test_ca[1], timeout=5)) as http:
+            checker = Checker(http, CheckOptions(deadline=10, cache_ttl=0))
+            await checker.check(parse_target("a.test"))
+            await checker.check(parse_target("b.test"))
+
+    asyncio.run(go())
+    healthz = [s for s in web.requests_for("rtc.shared.test") if s.path.endswith("/healthz")]
+    assert len(healthz) == 2
 
 
 def test_host_that_never_connects_is_waited_for_once(
