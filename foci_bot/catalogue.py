@@ -242,9 +242,9 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "focus-url-invalid": Entry(
         "warning",
-        "`livekit_service_url` is not a valid absolute URL.",
+        "`livekit_service_url` is not a valid absolute URL, or has a query or fragment that swallows the route clients append.",
         "Use the lk-jwt-service base URL, e.g. `https://rtc.example.org/livekit/jwt`.",
-        "synapse#19621",
+        "synapse#19621; element-call `openIDSFU.ts`",
     ),
     "focus-url-credentials": Entry(
         "error",

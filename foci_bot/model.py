@@ -9,12 +9,32 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 from foci_bot.callflow import E2eStep, Federation
 
 Severity = Literal["error", "warning", "info"]
 Status = Literal["ok", "warning", "error"]
+#: Can a server's users publish in a call today ("unknown": hidden behind the token).
+TransportState = Literal["working", "broken", "none", "unknown"]
+#: A probed lk-jwt-service URL.
+Health = Literal["healthy", "broken", "unreachable", "blocked"]
+#: The transports endpoint's answer, by what clients do with it (Element X: ruma
+#: ``is_endpoint_not_implemented``; matrix-js-sdk ``_unstable_getRTCTransports``).
+EndpointState = Literal[
+    "listed",
+    "empty",
+    "empty-object",
+    "auth",
+    "missing",
+    "not-found",
+    "proxy-404",
+    "invalid",
+    "error",
+    "not-checked",
+]
+#: The spec's client well-known outcome ("Server Discovery"), or "unknown" when not fetched.
+WellKnownOutcome = Literal["IGNORE", "FAIL_PROMPT", "FAIL_ERROR", "OK", "unknown"]
 
 SEVERITY_RANK: Mapping[str, int] = {"info": 0, "warning": 1, "error": 2}
 
@@ -36,7 +56,7 @@ CLIENT_LABELS: Mapping[str, str] = {
     "element-call-legacy": "Element Call 0.19–0.23 (Element Web ≤ 1.12.26)",
 }
 
-UNKNOWN = "unknown"
+UNKNOWN: Final = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +102,7 @@ class FetchError(enum.Enum):
     PROTOCOL = "protocol"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Fetch:
     """What one HTTP exchange (redirects followed) showed. Faults are values, not exceptions."""
 
@@ -130,7 +150,7 @@ class Focus:
         return self.type == "livekit" and isinstance(self.livekit_service_url, str)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProbeResult:
     """What a browser's requests to one `livekit_service_url` meet, without credentials.
 
@@ -158,7 +178,7 @@ class ClientVerdict:
     error: str | None = None  # the Element Call error the user sees, when none or broken
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServerReport:
     """Everything known about one server's MatrixRTC discovery, ready to render."""
 
@@ -167,12 +187,11 @@ class ServerReport:
     findings: tuple[Finding, ...]
     foci: tuple[Focus, ...]
     clients: tuple[ClientVerdict, ...]
-    wellknown_outcome: str
+    wellknown_outcome: WellKnownOutcome
     base_url: str | None
-    transports_state: str
-    probes: Mapping[str, str]  # focus URL -> "healthy" / "broken" / "unreachable" / "blocked"
-    #: Can this server's users publish in a call today: "working", "broken", "none" or "unknown".
-    transport: str = "none"
+    transports_state: EndpointState
+    probes: Mapping[str, Health]  # focus URL -> its health
+    transport: TransportState = "none"
     transport_url: str | None = None
     facts: Mapping[str, object] = field(default_factory=dict)  # raw observations for --json
     federation: Federation | None = None  # federation OpenID reachability (None: not checked)
@@ -185,7 +204,7 @@ def worst(findings: tuple[Finding, ...] | list[Finding]) -> Status:
     return statuses[rank]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Observations:
     """Everything fetched for one server; the pure analysis turns it into a ServerReport."""
 

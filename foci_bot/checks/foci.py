@@ -124,6 +124,16 @@ def _livekit_entry(entry: Mapping[str, object], label: str) -> list[Finding]:
         findings.append(
             finding("focus-url-invalid", f"{label}: {quote(url)} is not an absolute http(s) URL.")
         )
+    elif parts.query or parts.fragment or url.endswith(("?", "#")):
+        # Clients append the route to the string (Element Call ``openIDSFU.ts``), so it lands
+        # inside the query or fragment and never reaches lk-jwt-service's routes.
+        findings.append(
+            finding(
+                "focus-url-invalid",
+                f"{label}: {quote(url)} has a query or fragment; clients append `/sfu/get` after it, "
+                "so the route never reaches lk-jwt-service.",
+            )
+        )
     elif scheme != "https":
         findings.append(finding("focus-url-not-https", f"{label}: {quote(url)} is not https."))
     return findings

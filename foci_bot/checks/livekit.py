@@ -13,11 +13,14 @@ from foci_bot.catalogue import finding
 from foci_bot.checks import cors as cors_rules
 from foci_bot.checks.fetchfail import describe, failure_finding
 from foci_bot.jsonsafe import JsonProblem, decode
-from foci_bot.model import Fetch, FetchError, Finding, ProbeResult
+from foci_bot.model import Fetch, FetchError, Finding, Health, ProbeResult
 from foci_bot.text import quote
 from foci_bot.urls import without_credentials
 
-HEALTHY, BROKEN, UNREACHABLE, BLOCKED = "healthy", "broken", "unreachable", "blocked"
+HEALTHY: Health = "healthy"
+BROKEN: Health = "broken"
+UNREACHABLE: Health = "unreachable"
+BLOCKED: Health = "blocked"
 PROBE_ORIGIN = cors_rules.PROBE_ORIGIN
 #: What Element Call shows when it cannot get a token from the service (`openIDSFU.ts`:
 #: FailToGetOpenIdToken), and in `matrix_2_0` mode when `/get_token` fails.
@@ -69,7 +72,7 @@ def _route_hint(url: str) -> str:
     return ""
 
 
-def judge_probe(probe: ProbeResult) -> tuple[str, list[Finding]]:
+def judge_probe(probe: ProbeResult) -> tuple[Health, list[Finding]]:
     """Health of one `livekit_service_url` and the findings that explain it."""
     where = quote(probe.url)
     answered = [

@@ -7,6 +7,7 @@ Element Web ≤ 1.12.26) fails, or something works only by luck; `ok` when every
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from foci_bot.catalogue import finding
@@ -27,14 +28,18 @@ from foci_bot.model import (
     FetchError,
     Finding,
     Focus,
+    Health,
     Observations,
     ServerReport,
     Severity,
+    TransportState,
     worst,
 )
 from foci_bot.text import quote
 
-WORKING, BROKEN, NONE = "working", "broken", "none"
+WORKING: TransportState = "working"
+BROKEN: TransportState = "broken"
+NONE: TransportState = "none"
 
 
 def analyse(obs: Observations) -> ServerReport:
@@ -76,16 +81,22 @@ def analyse(obs: Observations) -> ServerReport:
     view = WellKnownView(wk.content, wk.cors, wk.cors_why, wk.bom)
     clients = decide_clients(Inputs(transports, view))
 
-    health: dict[str, str] = {}
+    health: dict[str, Health] = {}
     causes: dict[str, list[str]] = {}  # focus URL -> the error codes that explain its failure
     used = {v.url for v in clients if v.url not in (None, UNKNOWN)}
+    # A broken backend is an error only when a current client uses it (or may: its answer is
+    # hidden behind the token); one that only Element Call <= 0.23 reads is a warning, like the
+    # rest of what only that client lives through.
+    hidden = any(v.url == UNKNOWN for v in clients if v.client in CURRENT)
+    current = {v.url for v in clients if v.client in CURRENT and v.url not in (None, UNKNOWN)}
     for url, probe in obs.probes.items():
         state, probe_findings = livekit.judge_probe(probe)
         health[url] = state
         causes[url] = [f.code for f in probe_findings if f.severity == "error"]
         for item in probe_findings:
-            if url not in used and item.severity == "error":
-                item = replace(item, severity="warning", message=item.message + " (not used by any client)")
+            if item.severity == "error" and url not in current and not (hidden and url in used):
+                why = " (used only by Element Call ≤ 0.23)" if url in used else " (not used by any client)"
+                item = replace(item, severity="warning", message=item.message + why)
             findings.append(item)
     clients = [_with_error(v, health) for v in clients]
     findings.extend(_client_findings(clients, health, causes))
@@ -170,7 +181,7 @@ def _fold(obs: Observations, found: tuple[Finding, ...]) -> list[Finding]:
     return [f for f in found if not (same and f.code == "transports-endpoint-error")]
 
 
-def _with_error(verdict: ClientVerdict, health: dict[str, str]) -> ClientVerdict:
+def _with_error(verdict: ClientVerdict, health: Mapping[str, Health]) -> ClientVerdict:
     if verdict.url is None and verdict.rule.endswith("not-a-string"):
         return replace(verdict, error=livekit.OPEN_ID_ERROR)  # it picks an entry it cannot use
     if verdict.url is None:
@@ -195,7 +206,7 @@ def _other_host(obs: Observations, have_wellknown: bool) -> list[Finding]:
 
 
 def _client_findings(
-    clients: list[ClientVerdict], health: dict[str, str], causes: dict[str, list[str]]
+    clients: list[ClientVerdict], health: Mapping[str, Health], causes: dict[str, list[str]]
 ) -> list[Finding]:
     out: list[Finding] = []
     answers = {v.client: v.url for v in clients}
@@ -253,8 +264,8 @@ def _client_findings(
 
 
 def _effective(
-    clients: list[ClientVerdict], health: dict[str, str], by_key: dict[str, list[Focus]]
-) -> tuple[str, str | None]:
+    clients: list[ClientVerdict], health: dict[str, Health], by_key: dict[str, list[Focus]]
+) -> tuple[TransportState, str | None]:
     """Whether members of this server can publish in a call today (multi-SFU: their own transport).
 
     Current clients mostly run Element Call embedded, so the hosts' answers come first.

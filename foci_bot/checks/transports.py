@@ -7,29 +7,16 @@ Only the unstable path is asked: no client calls the stable `/_matrix/client/v1/
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from foci_bot.catalogue import finding
 from foci_bot.checks import cors as cors_rules
 from foci_bot.checks.fetchfail import describe
 from foci_bot.checks.foci import foci_list
 from foci_bot.jsonsafe import JsonProblem, decode
-from foci_bot.model import TRANSPORTS_UNSTABLE, Fetch, Finding, Focus
+from foci_bot.model import TRANSPORTS_UNSTABLE, EndpointState, Fetch, Finding, Focus
 from foci_bot.text import quote
 from foci_bot.urls import without_credentials
 
-EndpointState = Literal[
-    "listed",
-    "empty",
-    "empty-object",
-    "auth",
-    "missing",
-    "not-found",
-    "proxy-404",
-    "invalid",
-    "error",
-    "not-checked",
-]
 # States, from what clients do with each answer (Element X: ruma `is_endpoint_not_implemented`):
 LISTED: EndpointState = "listed"  # 200 with at least one entry
 EMPTY: EndpointState = "empty"  # 200 with an empty list: nothing, and Element X does not fall back

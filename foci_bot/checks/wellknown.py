@@ -11,11 +11,14 @@ from foci_bot.catalogue import finding
 from foci_bot.checks import cors as cors_rules
 from foci_bot.checks.fetchfail import failure_finding
 from foci_bot.jsonsafe import JsonProblem, decode
-from foci_bot.model import FOCI_KEYS, Fetch, FetchError, Finding
+from foci_bot.model import FOCI_KEYS, Fetch, FetchError, Finding, WellKnownOutcome
 from foci_bot.text import quote
 from foci_bot.urls import browser_url, has_credentials, http_url, without_credentials
 
-IGNORE, FAIL_PROMPT, FAIL_ERROR, OK = "IGNORE", "FAIL_PROMPT", "FAIL_ERROR", "OK"
+IGNORE: WellKnownOutcome = "IGNORE"
+FAIL_PROMPT: WellKnownOutcome = "FAIL_PROMPT"
+FAIL_ERROR: WellKnownOutcome = "FAIL_ERROR"
+OK: WellKnownOutcome = "OK"
 _JAVA_KEY = re.compile(r"[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+", re.IGNORECASE)
 _SPEC_KEYS = {"m.homeserver", "m.identity_server", *FOCI_KEYS}
 _BOM = b"\xef\xbb\xbf"
@@ -27,7 +30,7 @@ SUPPORTED_VERSIONS = frozenset(f"v1.{n}" for n in range(1, 14))
 class WellKnown:
     """The well-known as far as it can be judged without the versions request."""
 
-    outcome: str
+    outcome: WellKnownOutcome
     content: Mapping[str, object] | None
     base_url: str | None  # as a browser reads it, without trailing "/"; None when absent or invalid
     cors: bool  # a browser may read it: CORS passes on the answer and on every redirect hop

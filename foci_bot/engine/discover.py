@@ -265,7 +265,9 @@ class Checker:
             ask("/healthz"),
             self.http.fetch(root, body_cap=PROBE_CAP, follow_redirects=False),
         )
-        return ProbeResult(url, preflight, sfu_get, get_token, healthz, site)
+        return ProbeResult(
+            url=url, preflight=preflight, sfu_get=sfu_get, get_token=get_token, healthz=healthz, root=site
+        )
 
 
 def _normal(name: str) -> str:

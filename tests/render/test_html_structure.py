@@ -93,7 +93,11 @@ def _server(broken_focus: bool) -> ServerReport:
         + b'"}]}'
     )
     bad = Fetch(url=url, status=404, body=b"404 page not found")
-    probe = ProbeResult(url, bad, bad, bad, bad, bad) if broken_focus else None
+    probe = (
+        ProbeResult(url=url, preflight=bad, sfu_get=bad, get_token=bad, healthz=bad, root=bad)
+        if broken_focus
+        else None
+    )
     missing = Fetch(url="https://x.test/t", status=404, body=b'{"errcode": "M_UNRECOGNIZED"}')
     return analyse(
         Observations(

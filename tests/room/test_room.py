@@ -39,7 +39,7 @@ def report_of(server: str, spec: dict[str, Any]) -> ServerReport:
     federation = Federation(f"https://{server}:8448", "default-port", openid) if openid else None
     status: Status = "ok" if spec["transport"] == "working" else "error"
     return ServerReport(
-        server=server, status=status, findings=(), foci=foci, clients=(), wellknown_outcome="PROMPT",
+        server=server, status=status, findings=(), foci=foci, clients=(), wellknown_outcome="IGNORE",
         base_url=f"https://{server}", transports_state="auth", probes=spec["probes"],
         transport=spec["transport"], transport_url=spec["transport_url"], federation=federation,
     )  # fmt: skip
