@@ -4,8 +4,9 @@
 
 - **Latency**: the median time from sending ``!foci good.test`` (a server already in the
   bot's cache) to the final reply arriving at the sender's client, seen through a long-polling
-  ``/sync``. Goal: under 300 ms. The server-side figure (reply ``origin_server_ts`` minus the
-  command's) is printed too.
+  ``/sync``. The server-side figure (reply ``origin_server_ts`` minus the command's) is printed
+  too, and the same figure for ``!foci version``, which does no check: the floor set by Synapse's
+  delivery to the bot, dispatch and sending.
 - **Memory**: the bot's resident set size (``VmRSS``) after it has answered ``--commands``
   commands (half cached checks, half ``version``).
 
@@ -129,13 +130,18 @@ def main() -> int:
             warm, _ = send(server, alice.access_token, room, "!foci good.test")  # fills the cache
             listener.wait_for({warm})
 
-            client_ms, server_ms = [], []
+            client_ms, server_ms, version_ms = [], [], []
             for _ in range(samples):
-                event_id, start = send(server, alice.access_token, room, "!foci good.test")
-                listener.wait_for({event_id})
-                arrival, reply_ts = listener.replies[event_id]
-                client_ms.append((arrival - start) * 1000)
-                server_ms.append(reply_ts - origin_ts(server, alice.access_token, room, event_id))
+                for body in ("!foci good.test", "!foci version"):
+                    event_id, start = send(server, alice.access_token, room, body)
+                    listener.wait_for({event_id})
+                    arrival, reply_ts = listener.replies[event_id]
+                    command_ts = origin_ts(server, alice.access_token, room, event_id)
+                    if body == "!foci version":
+                        version_ms.append(reply_ts - command_ts)
+                        continue
+                    client_ms.append((arrival - start) * 1000)
+                    server_ms.append(reply_ts - command_ts)
                 if time.monotonic() - started > DEADLINE_S / 2:
                     break
             assert bot_proc.proc is not None
@@ -158,8 +164,10 @@ def main() -> int:
             web.stop()
     print(f"latency, cached server, {len(client_ms)} samples (command sent -> reply seen by the sender):")
     print(f"  median {statistics.median(client_ms):.0f} ms, p90 {sorted(client_ms)[int(len(client_ms) * 0.9)]:.0f} ms, "
-          f"max {max(client_ms):.0f} ms; goal < 300 ms")  # fmt: skip
-    print(f"  server timestamps (reply - command): median {statistics.median(server_ms):.0f} ms")
+          f"max {max(client_ms):.0f} ms; goal < 100 ms")  # fmt: skip
+    print(f"  server timestamps (reply - command): median {statistics.median(server_ms):.0f} ms; "
+          f"for `!foci version` (no check at all: sync, dispatch and send alone) "
+          f"{statistics.median(version_ms):.0f} ms")  # fmt: skip
     print(
         f"memory: RSS {rss_before / 1024:.1f} MiB before, {rss_after / 1024:.1f} MiB after {commands} more commands"
     )

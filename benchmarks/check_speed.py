@@ -1,24 +1,28 @@
 """How long ``check`` takes for N servers with injected latency, against the sequential sum.
 
-    python -m benchmarks.check_speed [--latency 0.1] [--sizes 1,10,50]
+    python -m benchmarks.check_speed [--latency 0.1] [--sizes 1,10,50,500]
 
 Each fake server answers every request after ``latency`` seconds, on loopback. A Synapse-like
-server needs 9 requests (well-known, versions, the endpoint and its preflight, 5 probes), of which the
-longest dependent chain is 2 (well-known, then the rest at once), so one server should take
-about 2 x latency, not 9 x latency.
+server needs a well-known, then versions and the transports endpoint (and its preflight) on its own
+host, and the probes of its focus on another host. Requests to one host share one keep-alive connection, one
+after the other, so one server takes a few round trips, not the sum of its requests.
+
+CPU per server is this process's CPU time (the fleet runs in another process) for checking and
+for building the JSON output. TLS handshakes are counted by the fleet, per distinct host.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import time
 
-from benchmarks.fleet import fleet_hosts, start_fleet
-from foci_bot.addrguard import ConnectTo
+from benchmarks.fleet import fleet_hosts, fleet_rules, start_fleet
 from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.model import ServerName, ServerReport
+from foci_bot.render.server import check_json
 
 
 def sequential_ms(reports: list[ServerReport]) -> float:
@@ -44,11 +48,14 @@ def sequential_ms(reports: list[ServerReport]) -> float:
     return total
 
 
-async def run(count: int, port: int, cacert: str) -> tuple[float, float, list[ServerReport]]:
+async def run(
+    count: int, port: int, cacert: str, dns_port: int, federation_port: int
+) -> tuple[float, float, list[ServerReport]]:
     options = HttpOptions(
         allow_private=True,
         cacert=cacert,
-        connect_to=(ConnectTo.parse(f":443:127.0.0.1:{port}"),),
+        connect_to=fleet_rules(port, federation_port),
+        dns_server=("127.0.0.1", dns_port),
         concurrency=128,
     )
     servers = [ServerName(f"hs{i}.fleet.test") for i in range(count)]
@@ -56,27 +63,34 @@ async def run(count: int, port: int, cacert: str) -> tuple[float, float, list[Se
         checker = Checker(http, CheckOptions(deadline=30, concurrency=128))
         cpu, wall = time.process_time(), time.perf_counter()
         reports = await checker.check_many(servers)
+        json.dumps(check_json(reports), indent=2, ensure_ascii=False)
         return time.perf_counter() - wall, time.process_time() - cpu, reports
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency", type=float, default=0.1)
-    parser.add_argument("--sizes", default="1,10,50")
+    parser.add_argument("--sizes", default="1,10,50,500")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     fleet = start_fleet(fleet_hosts(max(sizes)), args.latency)
     try:
         print(f"latency per request: {args.latency * 1000:.0f} ms")
         print(
-            f"{'servers':>8} {'wall ms':>9} {'sequential ms':>14} {'speed-up':>9} {'CPU ms/server':>14} {'statuses'}"
+            f"{'servers':>8} {'wall ms':>9} {'sequential ms':>14} {'speed-up':>9} {'CPU ms/server':>14} "
+            f"{'TLS/host':>9} {'requests':>9} {'statuses'}"
         )
+        fleet.counts()
         for count in sizes:
-            wall, cpu, reports = asyncio.run(run(count, fleet.port, fleet.cacert))
+            wall, cpu, reports = asyncio.run(
+                run(count, fleet.port, fleet.cacert, fleet.dns_port, fleet.federation_port)
+            )
+            counts = fleet.counts()
             seq = sequential_ms(reports)
             statuses = sorted({r.status for r in reports})
             print(
-                f"{count:>8} {wall * 1000:>9.0f} {seq:>14.0f} {seq / (wall * 1000):>8.1f}x {cpu * 1000 / count:>14.1f} {','.join(statuses)}"
+                f"{count:>8} {wall * 1000:>9.0f} {seq:>14.0f} {seq / (wall * 1000):>8.1f}x {cpu * 1000 / count:>14.2f} "
+                f"{counts.per_host:>9.2f} {sum(counts.requests.values()):>9} {','.join(statuses)}"
             )
     finally:
         fleet.stop()

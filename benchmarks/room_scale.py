@@ -7,12 +7,16 @@ The servers are fake homeservers and lk-jwt-services in a child process on loopb
 (``benchmarks/fleet.py``), each answering after ``latency`` seconds; every ``dead-every``-th
 server never answers its well-known. All traffic goes to 127.0.0.1 through one wildcard
 connect-to rule. For each N it runs the whole room check (snapshot -> servers checked under one
-deadline -> analysis -> chat message) and reports:
+deadline -> analysis -> chat message) in a fresh process and reports, from that one run:
 
-- wall time against the sequential sum (every request's own duration added up),
-- servers per second, CPU milliseconds per server (this process only; the fleet is another
-  process), peak traced Python memory (a second, traced run),
-- how many servers timed out, and how long a second, cached room check takes.
+- wall time, and wall time against the limit: the request timeout plus the slowest live chain
+  (one live server checked alone, before the run);
+- CPU milliseconds per server (this process only; the fleet is another process), output included;
+- peak resident memory of the process (``ru_maxrss``);
+- TLS handshakes per distinct host, counted by the fleet (server side);
+- misjudged servers: a report whose status, room verdict or finding codes differ from those of a
+  server of the same kind (live or dead) checked alone, including live servers cut short;
+- how long a second, cached room check takes to build its reply.
 
 It exits non-zero when a room check overruns the deadline. Sizes are capped at 5,000.
 """
@@ -21,23 +25,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import sys
 import time
-import tracemalloc
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 
-from benchmarks.check_speed import sequential_ms
-from benchmarks.fleet import fleet_hosts, start_fleet
+from benchmarks.fleet import dead_servers, fleet_hosts, fleet_rules, start_fleet
 from foci_bot.addrguard import ConnectTo
 from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.engine.roomcheck import room_check
-from foci_bot.render.room import content_bytes, room_sections
+from foci_bot.model import ServerName, ServerReport
+from foci_bot.render.room import content_bytes, room_sections, summary_line
 from foci_bot.room.snapshot import RoomSnapshot, StateEvent
-from foci_bot.room.verdict import deadline_hit
+from foci_bot.room.verdict import server_verdict
 
 MAX_SIZE = 5000
 MEMBERS_PER_SERVER = 3
+Judgement = tuple[str, str, tuple[str, ...]]  # status, room verdict, finding codes
 
 
 def snapshot(count: int) -> RoomSnapshot:
@@ -50,49 +57,83 @@ def snapshot(count: int) -> RoomSnapshot:
     return RoomSnapshot("!bench:hs0.fleet.test", tuple(state), now_ms=int(time.time() * 1000))
 
 
-@dataclass
+def judgement(report: ServerReport) -> Judgement:
+    return report.status, server_verdict(report), tuple(sorted(f.code for f in report.findings))
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One live and one dead server checked alone: what every other server should look like."""
+
+    live: Judgement
+    dead: Judgement
+    chain_s: float  # the live server's own time, its dependent chain
+
+
+@dataclass(frozen=True)
 class Row:
     servers: int
     wall: float
-    sequential_ms: float
     cpu: float
     peak_mib: float
+    misjudged: int
     cut_short: int
     cached: float
     message_bytes: int
     summary: str
 
 
+def reference(http: HttpOptions, options: CheckOptions, dead_every: int) -> Reference:
+    async def run() -> Reference:
+        async with HttpClient(http) as client:
+            checker = Checker(client, options)
+            live = await checker.check(ServerName("hs0.fleet.test"))
+            dead = live
+            if dead_every:
+                dead = await Checker(client, options).check(ServerName(f"hs{dead_every - 1}.fleet.test"))
+            elapsed = float(live.facts.get("elapsed_ms", 0.0))  # type: ignore[arg-type]
+            return Reference(judgement(live), judgement(dead), elapsed / 1000)
+
+    return asyncio.run(run())
+
+
+def _is_dead(server: str, dead_every: int) -> bool:
+    index = int(server.split(".", 1)[0][2:])
+    return bool(dead_every) and index % dead_every == dead_every - 1
+
+
 async def _once(
-    count: int, http: HttpOptions, options: CheckOptions, deadline: float
-) -> tuple[float, float, float, object]:
+    count: int, http: HttpOptions, options: CheckOptions, deadline: float, ref: Reference, dead_every: int
+) -> tuple[float, float, float, int, int, int, str]:
     room = snapshot(count)
     async with HttpClient(http) as client:
         checker = Checker(client, options)
         cpu, wall = time.process_time(), time.perf_counter()
         report = await room_check(checker, room, deadline)
-        sections = room_sections(report)
+        size = content_bytes(room_sections(report))
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         again = time.perf_counter()
-        await room_check(checker, room, deadline)  # within the cache lifetime
+        cached_report = await room_check(checker, room, deadline)  # within the cache lifetime
+        room_sections(cached_report)
         cached = time.perf_counter() - again
-        return wall, cpu, cached, (report, content_bytes(sections))
+    misjudged = cut = 0
+    for group in report.verdict.groups:
+        expected = ref.dead if _is_dead(group.server, dead_every) else ref.live
+        if judgement(group.report) != expected:
+            misjudged += 1
+        cut += "check-deadline" in judgement(group.report)[2]
+    return wall, cpu, cached, size, misjudged, cut, summary_line(report.verdict)
 
 
-def measure(count: int, http: HttpOptions, options: CheckOptions, deadline: float) -> Row:
-    wall, cpu, cached, result = asyncio.run(_once(count, http, options, deadline))
-    report, size = result  # type: ignore[misc]
-    tracemalloc.start()
-    asyncio.run(_once(count, http, options, deadline))
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    reports = [g.report for g in report.verdict.groups]
-    from foci_bot.render.room import summary_line
-
-    return Row(
-        count, wall, sequential_ms(reports), cpu, peak / 2**20,
-        sum(1 for r in reports if deadline_hit(r)), cached, size, summary_line(report.verdict),
-    )  # fmt: skip
+def measure(
+    count: int, http: HttpOptions, options: CheckOptions, deadline: float, ref: Reference, dead_every: int
+) -> Row:
+    """One size in this (fresh) process, so that its peak memory is its own."""
+    wall, cpu, cached, size, misjudged, cut, summary = asyncio.run(
+        _once(count, http, options, deadline, ref, dead_every)
+    )
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return Row(count, wall, cpu, peak_kib / 1024, misjudged, cut, cached, size, summary)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,35 +142,55 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per fake request")
-    parser.add_argument("--dead-every", type=int, default=10, help="every Nth server hangs (0: none)")
+    parser.add_argument("--dead-every", type=int, default=10, help="every Nth server is dead (0: none)")
+    parser.add_argument(
+        "--dead-kind", choices=("hang", "down"), default="hang",
+        help="hang: connects, its well-known never answers (other paths do); down: never completes TLS",
+    )  # fmt: skip
     parser.add_argument("--deadline", type=float, default=20.0, help="seconds for the whole room check")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per request")
     parser.add_argument("--concurrency", type=int, default=64)
     args = parser.parse_args(argv)
     sizes = [min(int(s), MAX_SIZE) for s in args.sizes.split(",")]
     fleet = start_fleet(fleet_hosts(max(sizes), dead_every=args.dead_every), args.latency)
+    down: tuple[ConnectTo, ...] = ()
+    if args.dead_kind == "down":
+        dead = dead_servers(max(sizes), args.dead_every)
+        down = tuple(
+            ConnectTo.parse(f"{host}:{port}:127.0.0.1:{fleet.down_port}")
+            for host in dead
+            for port in (443, 8448)
+        )
     http = HttpOptions(
         timeout=args.timeout, concurrency=args.concurrency, allow_private=True, cacert=fleet.cacert,
-        connect_to=(ConnectTo.parse(f":443:127.0.0.1:{fleet.port}"),),
+        connect_to=(*down, *fleet_rules(fleet.port, fleet.federation_port)),
+        dns_server=("127.0.0.1", fleet.dns_port),
     )  # fmt: skip
     options = CheckOptions(deadline=max(args.deadline * 0.5, args.deadline - 1), cache_ttl=300,
                            concurrency=args.concurrency)  # fmt: skip
     over = False
     try:
-        print(f"latency {args.latency * 1000:.0f} ms/request, every {args.dead_every}th server dead, "
-              f"deadline {args.deadline:g} s, timeout {args.timeout:g} s, concurrency {args.concurrency}")  # fmt: skip
-        print(f"{'servers':>7} {'wall s':>7} {'seq. sum s':>10} {'speed-up':>8} {'servers/s':>9} "
-              f"{'CPU ms/srv':>10} {'peak MiB':>8} {'cut short':>9} {'cached ms':>9} {'msg bytes':>9}")  # fmt: skip
+        ref = reference(http, options, args.dead_every)
+        limit = args.timeout + ref.chain_s
+        fleet.counts()
+        print(f"latency {args.latency * 1000:.0f} ms/request, every {args.dead_every}th server dead ({args.dead_kind}), "
+              f"deadline {args.deadline:g} s, timeout {args.timeout:g} s, concurrency {args.concurrency}; "
+              f"a live server alone takes {ref.chain_s * 1000:.0f} ms, so the limit is {limit:.2f} s")  # fmt: skip
+        print(f"{'servers':>7} {'wall s':>7} {'x limit':>7} {'CPU ms/srv':>10} {'peak RSS MiB':>12} "
+              f"{'TLS/host':>8} {'misjudged':>9} {'cut short':>9} {'cached ms':>9} {'msg bytes':>9}")  # fmt: skip
         for count in sizes:
-            row = measure(count, http, options, args.deadline)
+            # A fresh process per size: its peak RSS is that room check's alone.
+            with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+                row = pool.submit(measure, count, http, options, args.deadline, ref, args.dead_every).result()
+            counts = fleet.counts()
             over |= row.wall > args.deadline + 0.5
             print(
-                f"{row.servers:>7} {row.wall:>7.2f} {row.sequential_ms / 1000:>10.1f} "
-                f"{row.sequential_ms / 1000 / row.wall:>7.0f}x {row.servers / row.wall:>9.0f} "
-                f"{row.cpu * 1000 / row.servers:>10.1f} {row.peak_mib:>8.1f} {row.cut_short:>9} "
-                f"{row.cached * 1000:>9.1f} {row.message_bytes:>9}"
+                f"{row.servers:>7} {row.wall:>7.2f} {row.wall / limit:>7.2f} "
+                f"{row.cpu * 1000 / row.servers:>10.2f} {row.peak_mib:>12.1f} {counts.per_host:>8.2f} "
+                f"{row.misjudged:>9} {row.cut_short:>9} {row.cached * 1000:>9.1f} {row.message_bytes:>9}"
             )
-            print(f"        {row.summary}")
+            host, most = counts.most
+            print(f"        {row.summary}; busiest host {host}: {most} handshakes")
     finally:
         fleet.stop()
     if over:

@@ -48,7 +48,8 @@ def decode(body: bytes, max_depth: int = MAX_DEPTH) -> object:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise JsonProblem("invalid", "body is not UTF-8") from None
-    if nesting_depth(text) > max_depth:
+    # Fewer opening brackets than the limit cannot nest deeper: skip the character scan.
+    if text.count("[") + text.count("{") > max_depth and nesting_depth(text) > max_depth:
         raise JsonProblem("too-deep", f"JSON nested deeper than {max_depth} levels")
     try:
         value = json.loads(text, parse_constant=_reject_constant, parse_int=_bounded_int)

@@ -30,7 +30,10 @@ def json_text(data: object) -> str:
 def clean(value: object, limit: int = 200) -> str:
     """Printable, bounded, single-line text with mention triggers defused."""
     text = str(value)
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else "\N{REPLACEMENT CHARACTER}" for ch in text)
+    if not text.isprintable():  # isprintable() is False for every category "C" character
+        text = "".join(
+            ch if unicodedata.category(ch)[0] != "C" else "\N{REPLACEMENT CHARACTER}" for ch in text
+        )
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     # "@room" and "@user:server" can notify or become pills; a word joiner breaks the match.

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
 MAX_URL = 2048
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
 
 
 def http_url(value: object) -> str | None:
     """The value as an absolute http(s) URL without trailing ``/``, or None when it is not one."""
     if not isinstance(value, str) or len(value) > MAX_URL:
         return None
-    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in value):
+    return _http_url(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _http_url(value: str) -> str | None:
+    """Memoised: a room's verdict looks at the same few focus URLs once per server."""
+    if _CONTROL_OR_SPACE.search(value):
         return None
     try:
         parts = urlsplit(value)

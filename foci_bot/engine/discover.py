@@ -7,6 +7,8 @@ probes of well-known URLs, all at once). Probes are shared by URL across servers
 from __future__ import annotations
 
 import asyncio
+import itertools
+import math
 import time
 from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -22,6 +24,7 @@ from foci_bot.engine.dns import Dns
 from foci_bot.engine.e2e import verify_transports
 from foci_bot.engine.federation import check_federation
 from foci_bot.engine.http import HttpClient
+from foci_bot.engine.slots import ON_PARK, PRIORITY, Slots
 from foci_bot.model import (
     TRANSPORTS_UNSTABLE,
     Fetch,
@@ -36,6 +39,7 @@ from foci_bot.servername import TargetError, parse_server_name
 
 WELLKNOWN_CAP = 64 * 1024
 PROBE_CAP = 16 * 1024
+SERVERS_PER_REQUEST = 4  # servers in flight per request slot (see Checker.__init__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +67,14 @@ class Checker:
         self._homeservers = {_normal(k): v.rstrip("/") for k, v in (homeservers or {}).items()}
         self._probes: dict[str, tuple[float, asyncio.Task[ProbeResult]]] = {}
         self._reports: dict[str, tuple[float, asyncio.Task[ServerReport]]] = {}
-        self._servers = asyncio.Semaphore(self.options.concurrency)
+        # A server spends most of its time waiting for answers along its chain, and its requests
+        # are bounded by the HttpClient's own slots (served oldest server first), so more servers
+        # than requests are in flight. A server waiting on a request that got no answer for a
+        # while (a dead host) stops holding a slot the rest need: its parked request parks it.
+        servers = SERVERS_PER_REQUEST * self.options.concurrency
+        self._servers = Slots(servers, park_after=None, max_parked=servers)
+        self._started = itertools.count(1)
+        self._active = 0  # checks in flight; without a cache, probes are dropped when it reaches 0
         self._dns = Dns(http.options.dns_server, http.options.timeout)
 
     def uncached(self) -> Checker:
@@ -96,20 +107,33 @@ class Checker:
         self._expire(now)
         return await asyncio.shield(task)
 
+    @property
+    def _probe_ttl(self) -> float:
+        """Probes are kept for the cache lifetime (the bot) or, without a cache, for the whole run:
+        until no check is in flight (see ``_check``), not only while the probe itself is."""
+        return self.options.cache_ttl if self.options.cache_ttl > 0 else math.inf
+
     def _expire(self, now: float) -> None:
-        ttl = self.options.cache_ttl
-        tables: tuple[
-            dict[str, tuple[float, asyncio.Task[ServerReport]]]
-            | dict[str, tuple[float, asyncio.Task[ProbeResult]]],
-            ...,
-        ] = (self._reports, self._probes)
-        for table in tables:
+        for table, ttl in ((self._reports, self.options.cache_ttl), (self._probes, self._probe_ttl)):
             stale = [k for k, (at, t) in table.items() if t.done() and now - at > ttl]
             for k in stale:
                 del table[k]
 
     async def _check(self, server: ServerName) -> ServerReport:
-        async with self._servers:
+        self._active += 1
+        try:
+            return await self._check_in_slot(server)
+        finally:
+            self._active -= 1
+            if self._active == 0 and self.options.cache_ttl <= 0:
+                # The run is over (a CLI run, or one round of watch checks): the next starts afresh.
+                self._probes = {url: e for url, e in self._probes.items() if not e[1].done()}
+
+    async def _check_in_slot(self, server: ServerName) -> ServerReport:
+        # This task's requests (and the probes it starts) queue behind those of earlier servers.
+        PRIORITY.set(next(self._started))
+        async with self._servers.hold() as held:
+            ON_PARK.set(held.park)
             started = time.monotonic()
             state = _Progress(server)
             try:
@@ -205,7 +229,7 @@ class Checker:
     async def probe(self, url: str) -> ProbeResult:
         """The four credential-free probes of one lk-jwt-service base URL, once per URL."""
         entry = self._probes.get(url)
-        if entry is None or (entry[1].done() and time.monotonic() - entry[0] > self.options.cache_ttl):
+        if entry is None or (entry[1].done() and time.monotonic() - entry[0] > self._probe_ttl):
             entry = (time.monotonic(), asyncio.ensure_future(self._probe(url)))
             self._probes[url] = entry
         return await asyncio.shield(entry[1])

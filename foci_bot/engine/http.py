@@ -3,6 +3,10 @@
 It follows redirects itself (so every hop is recorded, checked for CORS, loops and private
 addresses), caps bodies, enforces timeouts, bounds concurrency and never raises on the network's
 faults: every outcome is a :class:`~foci_bot.model.Fetch`.
+
+Requests to one host go one at a time over one keep-alive connection, a host that could not be
+connected to is not waited for again (:mod:`foci_bot.engine.slots`), and a request's timeout starts
+once it has its host and a slot, so queueing is never blamed on the server.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import socket
 import ssl
 import time
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -22,10 +27,12 @@ from aiohttp.abc import ResolveResult
 from foci_bot import __version__
 from foci_bot.addrguard import ConnectTo, blocked_reason
 from foci_bot.engine.dns import Dns, DnsResolver
+from foci_bot.engine.slots import HostGates, SilentHost, Slots, host_key, small_tls_buffers
 from foci_bot.model import Fetch, FetchError, Hop
 from foci_bot.text import visible
 from foci_bot.urls import without_credentials
 
+small_tls_buffers()  # 16 KiB instead of asyncio's 256 KiB per connection (see slots.py)
 MAX_REDIRECTS = 5
 #: What a failed request can raise, here or in a library over aiohttp (matrix-nio): the Matrix
 #: adapter catches these so that nobody else needs to import aiohttp.
@@ -52,6 +59,15 @@ class HttpOptions:
     #: lab hook: resolve every name (and federation SRV records) at this DNS server.
     dns_server: tuple[str, int] | None = None
     user_agent: str = f"foci-bot/{__version__}"
+    #: a request waiting longer than this stops counting against ``concurrency`` (see slots.py)
+    park_after: float = 1.0
+    #: how long a host that gave no answer within the timeout is not asked again
+    silent_ttl: float = 60.0
+
+
+# Set by the connector once a request has its connection (TCP and TLS): only a host that never
+# let us connect within the timeout is remembered as silent.
+_connected: ContextVar[list[bool]] = ContextVar("_connected")
 
 
 class BlockedAddress(OSError):
@@ -74,6 +90,13 @@ class _GuardedConnector(aiohttp.TCPConnector):
         for rule in options.connect_to:
             if rule.host and rule.port:
                 self._exact.setdefault((rule.host, rule.port), rule)
+
+    async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:  # noqa: ASYNC109 - aiohttp's signature
+        connection = await super().connect(req, traces, timeout)
+        flag = _connected.get(None)
+        if flag is not None:
+            flag.append(True)
+        return connection
 
     async def _resolve_host(
         self, host: str, port: int, traces: Sequence[Any] | None = None
@@ -106,13 +129,18 @@ class HttpClient:
         # separate pool, so a kept-alive connection made for the bot's own request is never
         # reused by a request whose URL a stranger chose.
         self._own_session: aiohttp.ClientSession | None = None
-        self._semaphore = asyncio.Semaphore(self.options.concurrency)
+        concurrency = self.options.concurrency
+        self._slots = Slots(concurrency, park_after=self.options.park_after, max_parked=4 * concurrency)
+        self._hosts = HostGates(self.options.silent_ttl)
+        self._context: ssl.SSLContext | None = None
 
     def _ssl_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
-        if self.options.cacert:
-            context.load_verify_locations(cafile=self.options.cacert)
-        return context
+        """One context for both pools: loading the system's CA certificates costs ~0.1 s of CPU."""
+        if self._context is None:
+            self._context = ssl.create_default_context()
+            if self.options.cacert:
+                self._context.load_verify_locations(cafile=self.options.cacert)
+        return self._context
 
     def _new_session(self, *, guard: bool) -> aiohttp.ClientSession:
         resolver = None
@@ -123,11 +151,11 @@ class HttpClient:
             guard=guard,
             resolver=resolver,
             ssl=self._ssl_context(),
-            limit=self.options.concurrency,
+            limit=0,  # bounded by our own slots and host gates, which know about dead hosts
             ttl_dns_cache=60,
             family=socket.AF_UNSPEC,
-            # Idle TLS connections hold ~256 KiB each and don't count against `limit`; most
-            # hosts are asked a handful of times within a second, so keep them only briefly.
+            # A host's requests follow each other closely on its one connection (under load one may
+            # wait for a slot a while); idle TLS connections cost memory, so keep them briefly.
             keepalive_timeout=2,
         )
         return aiohttp.ClientSession(
@@ -181,53 +209,49 @@ class HttpClient:
         hops: list[Hop] = []
         seen: set[str] = set()
         current = url
+        deadline: list[float] = []  # set when the first request starts; covers every hop
         origin = _header(headers, "origin")
         try:
-            async with self._semaphore, asyncio.timeout(self.options.timeout):
-                while True:
-                    problem = _url_problem(current, https_only)
-                    if problem is not None:
-                        return _fail(url, method, hops, problem, current, started)
-                    seen.add(current)
-                    own = own_origin is not None and _origin(current) == own_origin
-                    status, resp_headers, body = await self._one(
-                        current, method, headers, body_cap, own, server_hostname, data
-                    )
-                    location = resp_headers.get("location")
-                    if status in (301, 302, 303, 307, 308) and location and follow:
-                        hops.append(
-                            Hop(current, status, resp_headers.get("access-control-allow-origin"), origin)
-                        )
-                        nxt = urljoin(current, location)
-                        if nxt in seen:
-                            return _fail(url, method, hops, (FetchError.REDIRECT_LOOP, nxt), nxt, started)
-                        if len(hops) >= MAX_REDIRECTS:
-                            detail = f"more than {MAX_REDIRECTS} redirects"
-                            return _fail(
-                                url, method, hops, (FetchError.TOO_MANY_REDIRECTS, detail), nxt, started
-                            )
-                        if _origin(nxt) != _origin(current):
-                            # Credentials are for the origin they were meant for, never a redirect target.
-                            headers = {
-                                k: v for k, v in (headers or {}).items() if k.lower() != "authorization"
-                            }
-                            if origin is not None:
-                                origin = "null"
-                                headers = {k: v for k, v in headers.items() if k.lower() != "origin"}
-                                headers["Origin"] = origin
-                        current = nxt
-                        continue
-                    return Fetch(
-                        url=url,
-                        method=method,
-                        status=status,
-                        headers=resp_headers,
-                        body=body,
-                        final_url=current,
-                        hops=tuple(hops),
-                        elapsed_ms=_ms(started),
-                        origin=origin,
-                    )
+            while True:
+                problem = _url_problem(current, https_only)
+                if problem is not None:
+                    return _fail(url, method, hops, problem, current, started)
+                seen.add(current)
+                own = own_origin is not None and _origin(current) == own_origin
+                status, resp_headers, body = await self._one(
+                    current, method, headers, body_cap, deadline, own=own, tls_name=server_hostname, data=data
+                )
+                location = resp_headers.get("location")
+                if status in (301, 302, 303, 307, 308) and location and follow:
+                    hops.append(Hop(current, status, resp_headers.get("access-control-allow-origin"), origin))
+                    nxt = urljoin(current, location)
+                    if nxt in seen:
+                        return _fail(url, method, hops, (FetchError.REDIRECT_LOOP, nxt), nxt, started)
+                    if len(hops) >= MAX_REDIRECTS:
+                        detail = f"more than {MAX_REDIRECTS} redirects"
+                        return _fail(url, method, hops, (FetchError.TOO_MANY_REDIRECTS, detail), nxt, started)
+                    if _origin(nxt) != _origin(current):
+                        # Credentials are for the origin they were meant for, never a redirect target.
+                        headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+                        if origin is not None:
+                            origin = "null"
+                            headers = {k: v for k, v in headers.items() if k.lower() != "origin"}
+                            headers["Origin"] = origin
+                    current = nxt
+                    continue
+                return Fetch(
+                    url=url,
+                    method=method,
+                    status=status,
+                    headers=resp_headers,
+                    body=body,
+                    final_url=current,
+                    hops=tuple(hops),
+                    elapsed_ms=_ms(started),
+                    origin=origin,
+                )
+        except SilentHost as exc:
+            return _fail(url, method, hops, (FetchError.TIMEOUT, str(exc)), current, started)
         except _TooLarge as exc:
             return _fail(url, method, hops, (FetchError.TOO_LARGE, str(exc)), current, started)
         except TimeoutError:
@@ -254,41 +278,69 @@ class HttpClient:
         method: str,
         headers: Mapping[str, str] | None,
         cap: int,
+        deadline: list[float],
+        *,
         own: bool,
         tls_name: str | None = None,
         data: bytes | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
+        """One hop, once this host is free and a slot is ours; the first hop starts the clock."""
         assert self._session is not None, "use HttpClient as an async context manager"
         if own and self._own_session is None:
             self._own_session = self._new_session(guard=False)
         session = self._own_session if own and self._own_session is not None else self._session
-        async with session.request(
-            method,
-            url,
-            headers=dict(headers or {}),
-            data=data,
-            allow_redirects=False,
-            max_line_size=8190,
-            max_field_size=8190,
-            server_hostname=tls_name,
-        ) as resp:
-            # Repeated headers are joined, as browsers see them: two `Access-Control-Allow-Origin`
-            # values become one invalid value. aiohttp keeps bytes that are not UTF-8 as lone
-            # surrogates; make them visible U+FFFD.
-            kept = {
-                k: visible(", ".join(resp.headers.getall(k))[:512])
-                for k in _KEPT_HEADERS
-                if k in resp.headers
-            }
-            declared = resp.content_length
-            if declared is not None and declared > cap:
-                raise _TooLarge(f"body of {declared} bytes, over the {cap}-byte limit")
-            body = bytearray()
-            async for chunk in resp.content.iter_chunked(16384):
-                body += chunk
-                if len(body) > cap:
-                    raise _TooLarge(f"body over the {cap}-byte limit")
-            return resp.status, kept, bytes(body)
+        key = host_key(url)
+        asking = False
+        connected: list[bool] = []
+        _connected.set(connected)
+        limit = asyncio.timeout_at(deadline[0] if deadline else None)
+        try:
+            async with limit, self._hosts.hold(key):
+                why = self._hosts.silent(key)
+                if why is not None:
+                    raise SilentHost(why)
+                async with self._slots.hold():
+                    if not deadline:
+                        deadline.append(asyncio.get_running_loop().time() + self.options.timeout)
+                        limit.reschedule(deadline[0])
+                    asking = True
+                    async with session.request(
+                        method,
+                        url,
+                        headers=dict(headers or {}),
+                        allow_redirects=False,
+                        max_line_size=8190,
+                        max_field_size=8190,
+                        server_hostname=tls_name,
+                        data=data,
+                    ) as resp:
+                        return resp.status, *await _read(resp, cap)
+        except TimeoutError:
+            if asking and not connected:
+                # Not even a connection (TCP and TLS) within the timeout: the host is down, so later
+                # requests to it fail at once the same way. A host that connects but does not answer
+                # one path may still answer others, so it is asked again.
+                where = f"{key[1]}:{key[2]}"
+                self._hosts.mark_silent(
+                    key, f"no connection within {self.options.timeout:g} s ({where} did not connect before)"
+                )
+            raise
+
+
+async def _read(resp: aiohttp.ClientResponse, cap: int) -> tuple[dict[str, str], bytes]:
+    # Repeated headers are joined, as browsers see them: two `Access-Control-Allow-Origin` values
+    # become one invalid value. aiohttp keeps bytes that are not UTF-8 as lone surrogates; make them
+    # visible U+FFFD.
+    kept = {k: visible(", ".join(resp.headers.getall(k))[:512]) for k in _KEPT_HEADERS if k in resp.headers}
+    declared = resp.content_length
+    if declared is not None and declared > cap:
+        raise _TooLarge(f"body of {declared} bytes, over the {cap}-byte limit")
+    body = bytearray()
+    async for chunk in resp.content.iter_chunked(16384):
+        body += chunk
+        if len(body) > cap:
+            raise _TooLarge(f"body over the {cap}-byte limit")
+    return kept, bytes(body)
 
 
 class _TooLarge(Exception):

@@ -7,6 +7,7 @@ never stop the check.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,8 +27,14 @@ def user_server(user_id: str) -> str | None:
     _local, server = split_sigil_id(user_id)
     if server is None:
         return None
+    return _normal_server(server)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normal_server(text: str) -> str | None:
+    """Memoised: a large room has thousands of members on a few hundred servers."""
     try:
-        return str(parse_server_name(server))
+        return str(parse_server_name(text))
     except TargetError:
         return None
 

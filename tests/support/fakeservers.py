@@ -44,6 +44,8 @@ class FakeWeb:
     names: Iterable[str]
     routes: dict[str, dict[str, Route]] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
+    #: TLS handshakes per SNI host name, counted by the server as they happen
+    handshakes: dict[str, int] = field(default_factory=dict)
     port: int = 0
     address: str = "127.0.0.1"
     dns_server: str = ""  # the loopback DNS server checks against this web should use (ADDR:PORT)
@@ -59,6 +61,7 @@ class FakeWeb:
         cert = self.ca.issue_cert(*names)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(context)
+        context.sni_callback = self._count_handshake
         sock = socket.socket()
         sock.bind((self.address, 0))
         self.port = sock.getsockname()[1]
@@ -78,6 +81,10 @@ class FakeWeb:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+    def _count_handshake(self, _sock: ssl.SSLObject, name: str | None, _context: ssl.SSLContext) -> None:
+        key = name or ""
+        self.handshakes[key] = self.handshakes.get(key, 0) + 1
 
     def connect_to(self, *hosts: str) -> list[str]:
         """CLI flags that route ``HOST:443`` (and the federation port 8448) for each host here."""
