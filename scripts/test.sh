@@ -50,7 +50,7 @@ export FOCI_TEST_SYNAPSE_PYTHON
 echo "test.sh: ruff check, ruff format --check"
 "$venv/bin/ruff" check --quiet .
 "$venv/bin/ruff" format --check --quiet .
-echo "test.sh: mypy --strict foci_bot tests"
-"$venv/bin/mypy" --strict foci_bot tests
+echo "test.sh: mypy --strict foci_bot tests benchmarks"
+"$venv/bin/mypy" --strict foci_bot tests benchmarks
 echo "test.sh: pytest"
 "$venv/bin/python" -m pytest -q "$@"
