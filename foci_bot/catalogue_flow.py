@@ -52,7 +52,7 @@ E2E_ROWS: dict[str, tuple[Severity, str, str, str]] = {
     "e2e-room-create-failed": (
         "error",
         'lk-jwt-service answered 500 "Unable to create room on SFU": it cannot reach LiveKit\'s API or its '
-        "keys are wrong. Element Call shows SFU_ERROR.",
+        "keys are wrong. Element Call shows OPEN_ID_ERROR (any failed `/sfu/get`, `openIDSFU.ts`).",
         f"Point `LIVEKIT_URL` at an address the service can reach (proxy `/twirp` to LiveKit); {_KEYS}.",
         "lk-jwt-service#137, #177",
     ),

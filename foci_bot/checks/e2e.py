@@ -131,7 +131,7 @@ def judge_validate(fetch: Fetch) -> Verdict:
 EC_ERROR: dict[Verdict, str] = {
     "openid-failed": "OPEN_ID_ERROR",
     "service-error": "OPEN_ID_ERROR",
-    "room-create-failed": "SFU_ERROR",
+    "room-create-failed": "OPEN_ID_ERROR",
     "sfu-url-not-public": "SFU_ERROR (the connection fails)",
     "sfu-unreachable": 'SFU_ERROR "Connection timeout"',
     "sfu-rejected-token": "SFU_ERROR",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from foci_bot.callflow import Federation
 from foci_bot.catalogue import finding
 from foci_bot.checks import livekit
 from foci_bot.checks.clients import CURRENT, MISSING_TRANSPORT, Inputs, WellKnownView, decide_clients
@@ -25,6 +26,7 @@ from foci_bot.model import (
     KEY_MSC4143,
     UNKNOWN,
     ClientVerdict,
+    Fetch,
     FetchError,
     Finding,
     Focus,
@@ -142,9 +144,17 @@ def _unreachable_report(obs: Observations) -> ServerReport:
         first = finding("address-blocked", f"`{obs.server}`: refused, {quote(cause.detail)}.")
     else:
         first = finding("server-unreachable", f"Nothing at `{obs.server}` answered: {describe(cause)}.")
-    found = [first]
-    # Federation is asked on its own path (delegation, SRV, port 8448): it may still answer.
-    found += federation_findings(str(obs.server), obs.federation)
+    # Federation is asked on its own path (delegation, SRV, port 8448): it may still answer. When
+    # it failed on the same name not resolving, that is the same cause: said once, folded in.
+    fed_found = federation_findings(str(obs.server), obs.federation)
+    if _same_dns_failure(cause, obs.federation):
+        first = replace(
+            first,
+            message=first.message + " Its federation OpenID endpoint cannot be found either, so its users "
+            "would get OPEN_ID_ERROR on every call backend.",
+        )
+        fed_found = [f for f in fed_found if f.code != "federation-openid-unreachable"]
+    found = [first, *fed_found]
     found += e2e_findings(obs.e2e)
     if obs.deadline_hit:
         found.append(
@@ -166,6 +176,17 @@ def _unreachable_report(obs: Observations) -> ServerReport:
         facts=facts(obs),
         federation=obs.federation,
         e2e=obs.e2e,
+    )
+
+
+def _same_dns_failure(wellknown: Fetch, fed: Federation | None) -> bool:
+    """The server name does not resolve, and federation (not delegated elsewhere) failed on it too."""
+    return (
+        wellknown.error is FetchError.DNS
+        and fed is not None
+        and fed.openid == "unreachable"
+        and fed.delegated_to is None
+        and fed.detail.startswith(FetchError.DNS.value)
     )
 
 

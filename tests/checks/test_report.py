@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import pytest
 
+from foci_bot.callflow import Federation
 from foci_bot.checks.report import analyse
 from foci_bot.model import (
     UNKNOWN,
@@ -258,3 +259,35 @@ def test_wellknown_on_other_host(wk: Fetch, other: Fetch | None, flagged: bool) 
     observations = replace(obs(wk, NOT_IMPLEMENTED), other_host_wellknown=other)
     codes = {f.code for f in analyse(observations).findings}
     assert ("wellknown-on-other-host" in codes) is flagged
+
+
+def _federation(detail: str, delegated_to: str | None = None) -> Federation:
+    return Federation(
+        server_url="https://example.org:8448",
+        via="default-port",
+        openid="unreachable",
+        detail=detail,
+        delegated_to=delegated_to,
+    )
+
+
+@pytest.mark.parametrize(
+    ("federation", "codes"),
+    [
+        # The name does not resolve: one cause, the federation consequence folded into it.
+        (_federation("dns (`no such name`)"), ["server-unreachable"]),
+        # Federation delegated elsewhere failed on its own: a second cause, said apart.
+        (
+            _federation("dns (`no such name`)", delegated_to="fed.example.net:443"),
+            ["server-unreachable", "federation-openid-unreachable"],
+        ),
+        # Federation failed another way (a timeout on 8448): also a cause of its own.
+        (_federation("timeout"), ["server-unreachable", "federation-openid-unreachable"]),
+    ],
+)
+def test_one_dns_failure_is_said_once(federation: Federation, codes: list[str]) -> None:
+    """A server name that does not resolve is one finding, even though federation fails too."""
+    observations = replace(obs(failed(FetchError.DNS), None), federation=federation)
+    report = analyse(observations)
+    assert [f.code for f in report.findings] == codes
+    assert ("OPEN_ID_ERROR" in report.findings[0].message) == (len(codes) == 1)
