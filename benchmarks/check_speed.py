@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import time
 
 from benchmarks.fleet import fleet_hosts, fleet_rules, start_fleet
 from foci_bot.engine.discover import Checker, CheckOptions
+from foci_bot.engine.gc_tuning import tune_gc
 from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.model import ServerName, ServerReport
 from foci_bot.render.server import check_json
+from foci_bot.text import json_text
 
 
 def sequential_ms(reports: list[ServerReport]) -> float:
@@ -63,7 +64,7 @@ async def run(
         checker = Checker(http, CheckOptions(deadline=30, concurrency=128))
         cpu, wall = time.process_time(), time.perf_counter()
         reports = await checker.check_many(servers)
-        json.dumps(check_json(reports), indent=2, ensure_ascii=False)
+        json_text(check_json(reports))  # what `foci-bot check --json` prints
         return time.perf_counter() - wall, time.process_time() - cpu, reports
 
 
@@ -73,6 +74,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10,50,500")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    tune_gc()  # as the CLI and the bot do
     fleet = start_fleet(fleet_hosts(max(sizes)), args.latency)
     try:
         print(f"latency per request: {args.latency * 1000:.0f} ms")

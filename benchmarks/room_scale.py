@@ -35,6 +35,7 @@ from multiprocessing import get_context
 from benchmarks.fleet import dead_servers, fleet_hosts, fleet_rules, start_fleet
 from foci_bot.addrguard import ConnectTo
 from foci_bot.engine.discover import Checker, CheckOptions
+from foci_bot.engine.gc_tuning import tune_gc
 from foci_bot.engine.http import HttpClient, HttpOptions
 from foci_bot.engine.roomcheck import room_check
 from foci_bot.model import ServerName, ServerReport
@@ -129,6 +130,7 @@ def measure(
     count: int, http: HttpOptions, options: CheckOptions, deadline: float, ref: Reference, dead_every: int
 ) -> Row:
     """One size in this (fresh) process, so that its peak memory is its own."""
+    tune_gc()  # as the CLI and the bot do
     wall, cpu, cached, size, misjudged, cut, summary = asyncio.run(
         _once(count, http, options, deadline, ref, dead_every)
     )

@@ -7,6 +7,7 @@ Accepted: ``example.org``, ``example.org:8448``, ``1.2.3.4``, ``[2001:db8::1]:84
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from urllib.parse import unquote, urlsplit
@@ -33,8 +34,9 @@ def _show(text: str) -> str:
     return quote(shown if len(shown) <= 60 else shown[:57] + "...")
 
 
+@functools.lru_cache(maxsize=4096)  # a large room names the same servers at every check
 def parse_server_name(text: str) -> ServerName:
-    """Parse ``hostname [":" port]`` strictly."""
+    """Parse ``hostname [":" port]`` strictly. The result is immutable, so it is cached."""
     if not text:
         raise TargetError("empty server name")
     if len(text) > MAX_SERVER_NAME:

@@ -6,11 +6,11 @@ Exit status: 0 for a known code, 2 for an unknown one (one line listing the know
 from __future__ import annotations
 
 import argparse
-import json
 
 from foci_bot.cli.options import EXIT_OK, UsageError
 from foci_bot.explain import lookup
 from foci_bot.render.explain import explain_json, explain_markdown, unknown_code_line
+from foci_bot.text import json_text
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     if entry is None:
         raise UsageError(unknown_code_line(args.code))
     if args.json:
-        print(json.dumps(explain_json(entry), indent=2, ensure_ascii=False))
+        print(json_text(explain_json(entry)))
     else:
         print(explain_markdown(entry), end="")
     return EXIT_OK

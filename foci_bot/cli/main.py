@@ -17,6 +17,7 @@ from foci_bot import __version__
 from foci_bot.bot.store import StoreError
 from foci_bot.cli import check, compare, explain, room, run
 from foci_bot.cli.options import EXIT_USAGE, Parser, UsageError
+from foci_bot.engine.gc_tuning import tune_gc
 
 COMMANDS: Mapping[str, Callable[[argparse.Namespace], int]] = {
     "check": check.run,
@@ -42,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        tune_gc()  # everything is imported by now
         return COMMANDS[args.command](args)
     except (UsageError, StoreError) as exc:
         print(f"foci-bot: {exc}", file=sys.stderr)

@@ -74,6 +74,7 @@ class Checker:
         servers = SERVERS_PER_REQUEST * self.options.concurrency
         self._servers = Slots(servers, park_after=None, max_parked=servers)
         self._started = itertools.count(1)
+        self._next_expiry = 0.0  # when stale reports and probes are next swept out
         self._active = 0  # checks in flight; without a cache, probes are dropped when it reaches 0
         self._dns = Dns(http.options.dns_server, http.options.timeout)
 
@@ -104,7 +105,9 @@ class Checker:
             return await asyncio.shield(entry[1])
         task = asyncio.ensure_future(self._check(server))
         self._reports[key] = (now, task)
-        self._expire(now)
+        if now >= self._next_expiry:  # a sweep per check would be quadratic in a large room
+            self._next_expiry = now + 1.0
+            self._expire(now)
         return await asyncio.shield(task)
 
     @property

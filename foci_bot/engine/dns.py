@@ -12,14 +12,12 @@ so SRV targets and delegated names meet the same address guard as any URL.
 from __future__ import annotations
 
 import socket
-from typing import Any
-
-import dns.asyncresolver
-import dns.exception
-import dns.rdatatype
-import dns.resolver
+from typing import TYPE_CHECKING, Any
 
 from foci_bot.checks.federation import SrvRecord
+
+if TYPE_CHECKING:
+    import dns.asyncresolver
 
 MAX_RECORDS = 16
 
@@ -28,22 +26,40 @@ class Dns:
     """A bounded dnspython resolver: one lifetime per lookup, at most a few records kept."""
 
     def __init__(self, server: tuple[str, int] | None, timeout: float) -> None:
-        if server is None:
-            try:
-                self._resolver = dns.asyncresolver.Resolver()
-            except dns.exception.DNSException:  # no usable /etc/resolv.conf: SRV lookups fail, as values
-                self._resolver = dns.asyncresolver.Resolver(configure=False)
-        else:
-            self._resolver = dns.asyncresolver.Resolver(configure=False)
-            self._resolver.nameservers = [server[0]]
-            self._resolver.port = server[1]
-        self._resolver.lifetime = min(timeout, 5.0)
-        self._resolver.timeout = min(timeout, 2.0)
+        self._server = server
+        self._timeout = timeout
+        self._made: dns.asyncresolver.Resolver | None = None
+
+    @property
+    def _resolver(self) -> dns.asyncresolver.Resolver:
+        # dnspython is imported at the first lookup: importing it costs about 0.1 s of CPU, which
+        # a run whose servers all name their federation port explicitly never needs to spend.
+        if self._made is None:
+            import dns.asyncresolver
+            import dns.exception
+
+            if self._server is None:
+                try:
+                    made = dns.asyncresolver.Resolver()
+                except dns.exception.DNSException:  # no usable /etc/resolv.conf: lookups fail, as values
+                    made = dns.asyncresolver.Resolver(configure=False)
+            else:
+                made = dns.asyncresolver.Resolver(configure=False)
+                made.nameservers = [self._server[0]]
+                made.port = self._server[1]
+            made.lifetime = min(self._timeout, 5.0)
+            made.timeout = min(self._timeout, 2.0)
+            self._made = made
+        return self._made
 
     async def srv(self, name: str) -> tuple[list[SrvRecord], str]:
         """The SRV records at ``name`` and, when the lookup failed (not "no such record"), why."""
+        resolver = self._resolver
+        import dns.exception
+        import dns.resolver
+
         try:
-            answer = await self._resolver.resolve(name, "SRV", search=False)
+            answer = await resolver.resolve(name, "SRV", search=False)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return [], ""
         except dns.exception.DNSException as exc:
@@ -62,9 +78,12 @@ class Dns:
         if family in (socket.AF_UNSPEC, socket.AF_INET):
             kinds.append(("A", socket.AF_INET))
         found: list[tuple[str, int]] = []
+        resolver = self._resolver
+        import dns.exception
+
         for kind, fam in kinds:
             try:
-                answer = await self._resolver.resolve(host, kind, search=False)
+                answer = await resolver.resolve(host, kind, search=False)
             except dns.exception.DNSException:
                 continue
             found += [(r.to_text(), fam) for r in list(answer)[:MAX_RECORDS]]

@@ -102,7 +102,7 @@ async def room_check(
     reports, health = await check_servers(
         checker, _server_names(list(members.joined)), deadline, progress, extra
     )
-    return analyse_room(snapshot, reports, health)
+    return analyse_room(snapshot, reports, health, members)
 
 
 class RoomLocks:

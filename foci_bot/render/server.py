@@ -160,10 +160,20 @@ def _converter() -> markdown.Markdown:
     return md
 
 
+_CONVERTER: list[markdown.Markdown] = []
+
+
 def to_html(text: str) -> str:
     """Markdown -> HTML with raw HTML escaped rather than passed through."""
-    converter = _converter()
-    return str(converter.convert(text))
+    # One converter, reset between uses as Python-Markdown's docs allow: building one costs more
+    # than converting a short section. Conversion is synchronous, so no two uses overlap.
+    if not _CONVERTER:
+        _CONVERTER.append(_converter())
+    converter = _CONVERTER[0]
+    try:
+        return str(converter.convert(text))
+    finally:
+        converter.reset()
 
 
 def to_inline_html(text: str) -> str:

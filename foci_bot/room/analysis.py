@@ -191,10 +191,12 @@ def analyse_room(
     snapshot: RoomSnapshot,
     reports: Mapping[str, ServerReport],
     focus_health: Mapping[str, str] | None = None,
+    members: Members | None = None,
 ) -> RoomReport:
     """The whole room check. ``reports`` maps server name -> report (a stand-in when it timed out);
-    ``focus_health`` adds probe results for focus URLs no member's server advertises."""
-    members = members_by_server(snapshot)
+    ``focus_health`` adds probe results for focus URLs no member's server advertises; ``members``
+    is ``members_by_server(snapshot)`` when the caller has it already (a large room's is costly)."""
+    members = members if members is not None else members_by_server(snapshot)
     joined = [u for users in members.joined.values() for u in users] + list(members.invalid)
     call = call_state(snapshot)
     counts = {server: len(users) for server, users in members.joined.items()}

@@ -4,13 +4,11 @@ recognised once and never holding back the living. Real local HTTPS servers, cou
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import trustme
 
 from foci_bot.addrguard import ConnectTo
@@ -34,16 +32,6 @@ def _fleet(names: list[str]) -> dict[str, Any]:
     hosts: dict[str, Any] = {name: documented_server(name, FOCUS) for name in names}
     hosts["rtc.shared.test"] = {"preset:lk-jwt": {}}
     return hosts
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that completes TCP (the kernel's backlog) but never answers TLS: a host that is down."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    yield sock.getsockname()[1]
-    sock.close()
 
 
 def test_one_handshake_per_host_and_probes_once_per_run(

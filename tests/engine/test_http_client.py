@@ -194,3 +194,25 @@ def test_credentials_in_a_redirect_location_are_neither_followed_nor_recorded(
         assert fetch.error == FetchError.BAD_URL
         assert "locpass" not in repr(fetch) and "locuser" not in repr(fetch), fetch
     assert web.requests_for("b.test") == []
+
+
+def test_without_an_extra_ca_certificates_are_still_verified(
+    fake_web: Factory, test_ca: tuple[trustme.CA, Path]
+) -> None:
+    """No ``--cacert``: the system's CAs decide (aiohttp's verified default context), so the test
+    CA's certificate is refused, for the guarded pool and the own-server pool alike; with it, both
+    connect."""
+    web = fake_web(expand({"a.test": {"/x": {"json": {}}}}))
+    rules = (ConnectTo.parse(f"a.test:443:127.0.0.1:{web.port}"),)
+
+    async def go(cacert: str | None) -> list[tuple[FetchError | None, int | None]]:
+        options = HttpOptions(connect_to=rules, cacert=cacert, timeout=3, allow_private=True)
+        async with HttpClient(options) as http:
+            out = []
+            for own in (False, True):
+                fetch = await http.fetch("https://a.test/x", own_server=own)
+                out.append((fetch.error, fetch.status))
+            return out
+
+    assert asyncio.run(go(None)) == [(FetchError.TLS, None)] * 2
+    assert asyncio.run(go(str(test_ca[1]))) == [(None, 200)] * 2

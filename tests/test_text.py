@@ -1,0 +1,27 @@
+"""JSON output: the fast encoder and the standard one say the same, whatever the data holds."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from foci_bot.text import json_text
+
+CASES: list[Any] = [
+    {"servers": [{"name": "a.test", "elapsed_ms": 12.5, "ok": True, "none": None, "list": [], "map": {}}]},
+    {"text": "é ü \u2028 <b> @room `x`", "nested": {"deep": [[1, 2], {"k": "v"}]}},
+    {"big": 2**70},  # past 64 bits: the standard encoder writes it
+    {"lone": "\ud800live"},  # a lone surrogate: shown as U+FFFD
+    {1: "a key that is not a string"},
+]
+
+
+@pytest.mark.parametrize("data", CASES)
+def test_json_text_reads_back_as_the_standard_encoder_writes(data: Any) -> None:
+    text = json_text(data)
+    text.encode("utf-8")  # every output must encode
+    expected = json.loads(json.dumps(data, ensure_ascii=False).replace("\ud800", "\ufffd"))
+    assert json.loads(text) == expected
+    assert text.startswith("{\n  ") and text.endswith("\n}")  # indented, as before
