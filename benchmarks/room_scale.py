@@ -32,7 +32,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 
-from benchmarks.fleet import dead_servers, fleet_hosts, fleet_rules, start_fleet
 from foci_bot.addrguard import ConnectTo
 from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.gc_tuning import tune_gc
@@ -154,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     args = parser.parse_args(argv)
     sizes = [min(int(s), MAX_SIZE) for s in args.sizes.split(",")]
+    # Imported here, not at the top: each size runs in a child process that imports this module,
+    # and its peak memory should be foci-bot's, not the fleet's (aiohttp's server, trustme).
+    from benchmarks.fleet import dead_servers, fleet_hosts, fleet_rules, start_fleet
+
     fleet = start_fleet(fleet_hosts(max(sizes), dead_every=args.dead_every), args.latency)
     down: tuple[ConnectTo, ...] = ()
     if args.dead_kind == "down":

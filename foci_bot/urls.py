@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import functools
 import re
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
+
+
+def split_url(url: str) -> SplitResult:
+    """``urlsplit``, cached: a check splits the same URL several times per request (guard, host
+    key, origin), and a split result is immutable. Only short URLs are kept, so the cache stays
+    small whatever URLs servers publish. Raises ``ValueError`` as ``urlsplit`` does."""
+    return _split_cached(url) if len(url) <= 512 else urlsplit(url)
+
+
+_split_cached = functools.lru_cache(maxsize=4096)(urlsplit)
+
 
 MAX_URL = 2048
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import aiohttp
 from aiohttp.abc import ResolveResult
@@ -30,7 +30,7 @@ from foci_bot.engine.dns import Dns, DnsResolver
 from foci_bot.engine.slots import HostGates, SilentHost, Slots, host_key, small_tls_buffers
 from foci_bot.model import Fetch, FetchError, Hop
 from foci_bot.text import visible
-from foci_bot.urls import without_credentials
+from foci_bot.urls import split_url, without_credentials
 
 small_tls_buffers()  # 16 KiB instead of asyncio's 256 KiB per connection (see slots.py)
 MAX_REDIRECTS = 5
@@ -330,6 +330,8 @@ async def _read(resp: aiohttp.ClientResponse, cap: int) -> tuple[dict[str, str],
     declared = resp.content_length
     if declared is not None and declared > cap:
         raise _TooLarge(f"body of {declared} bytes, over the {cap}-byte limit")
+    if declared is not None:  # the parser stops at Content-Length: one read, already bounded
+        return kept, await resp.read()
     body = bytearray()
     async for chunk in resp.content.iter_chunked(16384):
         body += chunk
@@ -348,7 +350,7 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:
     try:
-        parts = urlsplit(url)
+        parts = split_url(url)
         return parts.scheme.lower(), parts.hostname, parts.port
     except ValueError:
         return "", None, None
@@ -356,15 +358,14 @@ def _origin(url: str) -> tuple[str, str | None, int | None]:
 
 def _url_problem(url: str, https_only: bool) -> tuple[FetchError, str] | None:
     try:
-        parts = urlsplit(url)
+        parts = split_url(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
         return FetchError.BAD_URL, str(exc)
-    shown = without_credentials(url)[:200]
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return FetchError.BAD_URL, f"not an http(s) URL: {shown}"
+        return FetchError.BAD_URL, f"not an http(s) URL: {without_credentials(url)[:200]}"
     if https_only and parts.scheme != "https":
-        return FetchError.NOT_HTTPS, f"plain http:// is not allowed here: {shown}"
+        return FetchError.NOT_HTTPS, f"plain http:// is not allowed here: {without_credentials(url)[:200]}"
     if "@" in parts.netloc:  # any userinfo, even empty: credentials are never sent
         return FetchError.BAD_URL, "URL carries credentials"
     return None

@@ -24,7 +24,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from urllib.parse import urlsplit
+
+from foci_bot.urls import split_url
 
 HostKey = tuple[str, str, int]  # scheme, host, port
 
@@ -171,7 +172,7 @@ class SilentHost(Exception):
 
 
 def host_key(url: str) -> HostKey:
-    parts = urlsplit(url)
+    parts = split_url(url)
     scheme = parts.scheme.lower()
     return (
         scheme,
