@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 
 from foci_bot.addrguard import ConnectTo
+from foci_bot.bot.reply import notice
 from foci_bot.engine.discover import Checker, CheckOptions
 from foci_bot.engine.gc_tuning import tune_gc
 from foci_bot.engine.http import HttpClient, HttpOptions
@@ -114,7 +115,7 @@ async def _once(
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         again = time.perf_counter()
         cached_report = await room_check(checker, room, deadline)  # within the cache lifetime
-        room_sections(cached_report)
+        notice(room_sections(cached_report))  # the message the bot sends
         cached = time.perf_counter() - again
     misjudged = cut = 0
     for group in report.verdict.groups:

@@ -7,6 +7,7 @@ remote text into live markup.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -165,6 +166,12 @@ _CONVERTER: list[markdown.Markdown] = []
 
 def to_html(text: str) -> str:
     """Markdown -> HTML with raw HTML escaped rather than passed through."""
+    # A reply is rendered more than once (to measure it against the event size limit, then to
+    # send it), and a large room's takes tens of milliseconds: recent results are kept.
+    return _to_html_cached(text) if len(text) <= 128 * 1024 else _convert(text)
+
+
+def _convert(text: str) -> str:
     # One converter, reset between uses as Python-Markdown's docs allow: building one costs more
     # than converting a short section. Conversion is synchronous, so no two uses overlap.
     if not _CONVERTER:
@@ -174,6 +181,9 @@ def to_html(text: str) -> str:
         return str(converter.convert(text))
     finally:
         converter.reset()
+
+
+_to_html_cached = functools.lru_cache(maxsize=64)(_convert)
 
 
 def to_inline_html(text: str) -> str:
