@@ -72,12 +72,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--sizes", default="1,10,50,500")
+    parser.add_argument(
+        "--federation-port", type=int, choices=(8448, 443), default=8448,
+        help="where each server delegates federation: 8448 (a second TLS endpoint) or 443 (its client host)",
+    )  # fmt: skip
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     tune_gc()  # as the CLI and the bot do
-    fleet = start_fleet(fleet_hosts(max(sizes)), args.latency)
+    fleet = start_fleet(fleet_hosts(max(sizes), federation_port=args.federation_port), args.latency)
     try:
-        print(f"latency per request: {args.latency * 1000:.0f} ms")
+        print(f"latency per request: {args.latency * 1000:.0f} ms; federation on port {args.federation_port}")
         print(
             f"{'servers':>8} {'wall ms':>9} {'sequential ms':>14} {'speed-up':>9} {'CPU ms/server':>14} "
             f"{'TLS/host':>9} {'requests':>9} {'statuses'}"

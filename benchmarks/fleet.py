@@ -30,11 +30,15 @@ from tests.support.fakeservers import FakeWeb, Route, expand, misbehave, respond
 FOCUS_KEY = "org.matrix.msc4143.rtc_foci"
 
 
-def fleet_hosts(count: int, *, dead_every: int = 0, shared_foci: int = 10) -> dict[str, dict[str, Any]]:
+def fleet_hosts(
+    count: int, *, dead_every: int = 0, shared_foci: int = 10, federation_port: int = 8448
+) -> dict[str, dict[str, Any]]:
     """``count`` Synapse-like servers (well-known + 401 endpoint) sharing ``shared_foci`` focus URLs.
 
-    Every ``dead_every``-th server (if set) hangs on its well-known; see :func:`dead_rules` to make
-    those hosts unreachable instead.
+    Every ``dead_every``-th server (if set) hangs on its well-known; see :func:`dead_servers` to make
+    those hosts unreachable instead. Each server's well-known delegates federation to its own name at
+    ``federation_port``: 8448, a second TLS endpoint per server, or 443, the port its client API
+    is on (a reverse proxy serving both, as many deployments do).
     """
     hosts: dict[str, dict[str, Any]] = {}
     for n in range(shared_foci):
@@ -42,7 +46,7 @@ def fleet_hosts(count: int, *, dead_every: int = 0, shared_foci: int = 10) -> di
     for i in range(count):
         name = f"hs{i}.fleet.test"
         # Federation delegated with an explicit port, as many servers do: no SRV lookup needed.
-        server_wellknown = {"json": {"m.server": f"{name}:8448"}}
+        server_wellknown = {"json": {"m.server": f"{name}:{federation_port}"}}
         if dead_every and i % dead_every == dead_every - 1:
             hosts[name] = {
                 "/.well-known/matrix/client": {"behaviour": "hang"},

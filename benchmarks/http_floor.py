@@ -5,7 +5,8 @@
 For each of ``servers`` fleet servers (``benchmarks/fleet.py``) it makes, with nothing else, the
 requests ``foci-bot check`` makes for a Synapse-like server: on port 443 the client well-known,
 ``/versions``, the transports endpoint and its preflight, the server well-known, one after the
-other on one keep-alive connection; on port 8448 the federation OpenID request; and once per
+other on one keep-alive connection; on port 8448 (or 443: ``--federation-port``) the federation
+OpenID request; and once per
 shared focus URL its five probes. Then it runs foci-bot's own check of the same servers (JSON
 output included). Rounds alternate the two in one process, and the medians are reported, since
 CPU time on a shared virtual machine varies by tens of percent from run to run.
@@ -51,7 +52,7 @@ class _FleetResolver(AbstractResolver):
         return None
 
 
-async def bare(fleet: Fleet, count: int, shared_foci: int = 10) -> float:
+async def bare(fleet: Fleet, count: int, federation_port: int, shared_foci: int = 10) -> float:
     """CPU seconds for the bare requests of ``count`` servers."""
     context = ssl.create_default_context()
     context.load_verify_locations(fleet.cacert)
@@ -71,7 +72,7 @@ async def bare(fleet: Fleet, count: int, shared_foci: int = 10) -> float:
             await ask(f"{base}{TRANSPORTS}", headers={"Origin": "https://app.test"})
             await ask(f"{base}{TRANSPORTS}", "OPTIONS", headers={"Origin": "https://app.test"})
             await ask(f"{base}/.well-known/matrix/server")
-            await ask(f"https://hs{i}.fleet.test:8448{USERINFO}")
+            await ask(f"https://hs{i}.fleet.test:{federation_port}{USERINFO}")
 
         async def focus(n: int) -> None:
             url = f"https://rtc{n}.fleet.test/livekit/jwt"
@@ -93,22 +94,26 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--federation-port", type=int, choices=(8448, 443), default=8448)
     args = parser.parse_args()
     count, rounds = min(args.servers, 5000), max(1, min(args.rounds, 20))
     tune_gc()
-    fleet = start_fleet(fleet_hosts(count), args.latency)
+    fleet = start_fleet(fleet_hosts(count, federation_port=args.federation_port), args.latency)
     floor: list[float] = []
     ours: list[float] = []
     try:
         for _ in range(rounds):
-            floor.append(asyncio.run(bare(fleet, count)) * 1000 / count)
+            floor.append(asyncio.run(bare(fleet, count, args.federation_port)) * 1000 / count)
             _, cpu, _ = asyncio.run(
                 foci_run(count, fleet.port, fleet.cacert, fleet.dns_port, fleet.federation_port)
             )
             ours.append(cpu * 1000 / count)
     finally:
         fleet.stop()
-    print(f"{count} servers, {rounds} rounds, latency {args.latency * 1000:.0f} ms; CPU ms per server:")
+    print(
+        f"{count} servers, {rounds} rounds, latency {args.latency * 1000:.0f} ms, federation on port "
+        f"{args.federation_port}; CPU ms per server:"
+    )
     print(f"  bare aiohttp, same requests: median {statistics.median(floor):.2f}  ({_spread(floor)})")
     print(f"  foci-bot check + JSON:       median {statistics.median(ours):.2f}  ({_spread(ours)})")
 

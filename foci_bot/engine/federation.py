@@ -51,27 +51,27 @@ async def resolve(http: HttpClient, dns: Dns, server: ServerName) -> tuple[Feder
     return default_target(name, delegated is not None), str(delegated) if delegated else None
 
 
-#: How long the resolution may take before the default port is asked alongside it (see below).
+#: How long a connection to the server name's port 443 may take before port 8448 is asked early.
 EARLY_ASK_AFTER = 1.0
 
 
 async def check_federation(http: HttpClient, dns: Dns, server: ServerName) -> Federation:
     """Resolve, then ``GET openid/userinfo`` with a random token: 401 ``M_UNKNOWN_TOKEN`` = reachable.
 
-    The resolution waits on ``https://name/.well-known/matrix/server``; when that host does not
-    answer, it ends (after the request timeout) at the default target, port 8448 of the same name,
-    and a host that is down would then cost a second timeout there. So when the resolution has
-    taken ``EARLY_ASK_AFTER`` seconds, the default target is asked alongside it, and its answer is
-    used if the resolution ends there; otherwise it is dropped and the real target is asked. A
-    server whose resolution is quick, as nearly all are, sees no extra request."""
+    The resolution waits on ``https://name/.well-known/matrix/server``; when that host is down, it
+    ends (after the request timeout) at the default target, port 8448 of the same name, and would
+    then wait a second timeout there. So once a connection to the name's port 443 has been tried for
+    ``EARLY_ASK_AFTER`` seconds in vain, the default target is asked alongside the resolution, and
+    its answer is used if the resolution ends there; otherwise it is dropped and the real target is
+    asked. A host that lets us connect, however slowly it answers, sees no early request."""
     token = secrets.token_urlsafe(24)  # worthless, but still kept out of every report
     resolving = asyncio.ensure_future(resolve(http, dns, server))
     early: asyncio.Future[Fetch] | None = None
     guess = None if direct_target(server) is not None else default_target(server.host, delegated=False)
     try:
-        if guess is not None:
-            await asyncio.wait({resolving}, timeout=EARLY_ASK_AFTER)
-            if not resolving.done():
+        while guess is not None and early is None and not resolving.done():
+            await asyncio.wait({resolving}, timeout=EARLY_ASK_AFTER / 2)
+            if not resolving.done() and http.stalled(f"https://{server.host}/", EARLY_ASK_AFTER):
                 early = asyncio.ensure_future(_ask(http, guess, token))
         target, delegated_to = await resolving
         if early is not None and guess is not None and _same_request(target, guess):

@@ -15,7 +15,7 @@ import asyncio
 import socket
 import ssl
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -26,11 +26,11 @@ from aiohttp.abc import ResolveResult
 
 from foci_bot import __version__
 from foci_bot.addrguard import ConnectTo, blocked_reason
+from foci_bot.engine import fetchparts
 from foci_bot.engine.dns import Dns, DnsResolver
 from foci_bot.engine.slots import HostGates, SilentHost, Slots, host_key, small_tls_buffers
 from foci_bot.model import Fetch, FetchError, Hop
 from foci_bot.text import visible
-from foci_bot.urls import split_url, without_credentials
 
 small_tls_buffers()  # 16 KiB instead of asyncio's 256 KiB per connection (see slots.py)
 MAX_REDIRECTS = 5
@@ -59,9 +59,9 @@ class HttpOptions:
     silent_ttl: float = 60.0
 
 
-# Set by the connector once a request has its connection (TCP and TLS): only a host that never
+# Called by the connector once a request has its connection (TCP and TLS): only a host that never
 # let us connect within the timeout is remembered as silent.
-_connected: ContextVar[list[bool]] = ContextVar("_connected")
+_on_connect: ContextVar[Callable[[], None]] = ContextVar("_on_connect")
 
 
 class BlockedAddress(OSError):
@@ -87,9 +87,9 @@ class _GuardedConnector(aiohttp.TCPConnector):
 
     async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:  # noqa: ASYNC109 - aiohttp's signature
         connection = await super().connect(req, traces, timeout)
-        flag = _connected.get(None)
-        if flag is not None:
-            flag.append(True)
+        on_connect = _on_connect.get(None)
+        if on_connect is not None:
+            on_connect()
         return connection
 
     async def _resolve_host(
@@ -198,21 +198,21 @@ class HttpClient:
         through an SRV target); such a request follows no redirect, as the name belongs to one host.
         A request with a body (``data``) follows none either: clients post to the exact URL.
         """
-        own_origin = _origin(url) if own_server else None
+        own_origin = fetchparts.origin(url) if own_server else None
         follow = follow_redirects and server_hostname is None and data is None
         started = time.monotonic()
         hops: list[Hop] = []
         seen: set[str] = set()
         current = url
         deadline: list[float] = []  # set when the first request starts; covers every hop
-        origin = _header(headers, "origin")
+        origin = fetchparts.header(headers, "origin")
         try:
             while True:
-                problem = _url_problem(current, https_only)
+                problem = fetchparts.url_problem(current, https_only)
                 if problem is not None:
-                    return _fail(url, method, hops, problem, current, started)
+                    return fetchparts.fail(url, method, hops, problem, current, started)
                 seen.add(current)
-                own = own_origin is not None and _origin(current) == own_origin
+                own = own_origin is not None and fetchparts.origin(current) == own_origin
                 status, resp_headers, body = await self._one(
                     current, method, headers, body_cap, deadline, own=own, tls_name=server_hostname, data=data
                 )
@@ -221,11 +221,15 @@ class HttpClient:
                     hops.append(Hop(current, status, resp_headers.get("access-control-allow-origin"), origin))
                     nxt = urljoin(current, location)
                     if nxt in seen:
-                        return _fail(url, method, hops, (FetchError.REDIRECT_LOOP, nxt), nxt, started)
+                        return fetchparts.fail(
+                            url, method, hops, (FetchError.REDIRECT_LOOP, nxt), nxt, started
+                        )
                     if len(hops) >= MAX_REDIRECTS:
                         detail = f"more than {MAX_REDIRECTS} redirects"
-                        return _fail(url, method, hops, (FetchError.TOO_MANY_REDIRECTS, detail), nxt, started)
-                    if _origin(nxt) != _origin(current):
+                        return fetchparts.fail(
+                            url, method, hops, (FetchError.TOO_MANY_REDIRECTS, detail), nxt, started
+                        )
+                    if fetchparts.origin(nxt) != fetchparts.origin(current):
                         # Credentials are for the origin they were meant for, never a redirect target.
                         headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
                         if origin is not None:
@@ -242,30 +246,44 @@ class HttpClient:
                     body=body,
                     final_url=current,
                     hops=tuple(hops),
-                    elapsed_ms=_ms(started),
+                    elapsed_ms=fetchparts.ms(started),
                     origin=origin,
                 )
         except SilentHost as exc:
-            return _fail(url, method, hops, (FetchError.TIMEOUT, str(exc)), current, started)
+            return fetchparts.fail(url, method, hops, (FetchError.TIMEOUT, str(exc)), current, started)
         except _TooLarge as exc:
-            return _fail(url, method, hops, (FetchError.TOO_LARGE, str(exc)), current, started)
+            return fetchparts.fail(url, method, hops, (FetchError.TOO_LARGE, str(exc)), current, started)
         except TimeoutError:
             detail = f"no complete answer within {self.options.timeout:g} s"
-            return _fail(url, method, hops, (FetchError.TIMEOUT, detail), current, started)
+            return fetchparts.fail(url, method, hops, (FetchError.TIMEOUT, detail), current, started)
         except aiohttp.ClientConnectorCertificateError as exc:
-            return _fail(url, method, hops, (FetchError.TLS, _short(exc.certificate_error)), current, started)
+            return fetchparts.fail(
+                url, method, hops, (FetchError.TLS, fetchparts.short(exc.certificate_error)), current, started
+            )
         except aiohttp.ClientSSLError as exc:
-            return _fail(url, method, hops, (FetchError.TLS, _short(exc)), current, started)
+            return fetchparts.fail(
+                url, method, hops, (FetchError.TLS, fetchparts.short(exc)), current, started
+            )
         except aiohttp.ClientConnectorDNSError as exc:
             if isinstance(exc.os_error, BlockedAddress):
-                return _fail(url, method, hops, (FetchError.BLOCKED, str(exc.os_error)), current, started)
-            return _fail(url, method, hops, (FetchError.DNS, _short(exc.os_error)), current, started)
+                return fetchparts.fail(
+                    url, method, hops, (FetchError.BLOCKED, str(exc.os_error)), current, started
+                )
+            return fetchparts.fail(
+                url, method, hops, (FetchError.DNS, fetchparts.short(exc.os_error)), current, started
+            )
         except aiohttp.ClientConnectorError as exc:
-            return _fail(url, method, hops, (FetchError.CONNECT, _short(exc.os_error)), current, started)
+            return fetchparts.fail(
+                url, method, hops, (FetchError.CONNECT, fetchparts.short(exc.os_error)), current, started
+            )
         except aiohttp.InvalidURL as exc:
-            return _fail(url, method, hops, (FetchError.BAD_URL, _short(exc)), current, started)
+            return fetchparts.fail(
+                url, method, hops, (FetchError.BAD_URL, fetchparts.short(exc)), current, started
+            )
         except (aiohttp.ClientError, ValueError, UnicodeError) as exc:
-            return _fail(url, method, hops, (FetchError.PROTOCOL, _short(exc)), current, started)
+            return fetchparts.fail(
+                url, method, hops, (FetchError.PROTOCOL, fetchparts.short(exc)), current, started
+            )
 
     async def _one(
         self,
@@ -287,7 +305,12 @@ class HttpClient:
         key = host_key(url)
         asking = False
         connected: list[bool] = []
-        _connected.set(connected)
+
+        def on_connect() -> None:
+            connected.append(True)
+            self._hosts.connected(key)
+
+        _on_connect.set(on_connect)
         limit = asyncio.timeout_at(deadline[0] if deadline else None)
         try:
             async with limit, self._hosts.hold(key):
@@ -299,6 +322,7 @@ class HttpClient:
                         deadline.append(asyncio.get_running_loop().time() + self.options.timeout)
                         limit.reschedule(deadline[0])
                     asking = True
+                    self._hosts.connecting(key)
                     async with session.request(
                         method,
                         url,
@@ -320,6 +344,14 @@ class HttpClient:
                     key, f"no connection within {self.options.timeout:g} s ({where} did not connect before)"
                 )
             raise
+        finally:
+            if asking and not connected:
+                self._hosts.connected(key)  # the attempt is over, either way
+
+    def stalled(self, url: str, after: float) -> bool:
+        """Whether ``url``'s host is known to be down, or a connection to it has been tried for
+        ``after`` seconds without success (see :meth:`HostGates.stalled`)."""
+        return self._hosts.stalled(host_key(url), after)
 
 
 async def _read(resp: aiohttp.ClientResponse, cap: int) -> tuple[dict[str, str], bytes]:
@@ -342,55 +374,3 @@ async def _read(resp: aiohttp.ClientResponse, cap: int) -> tuple[dict[str, str],
 
 class _TooLarge(Exception):
     pass
-
-
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
-    return next((v for k, v in (headers or {}).items() if k.lower() == name), None)  # names: lower case
-
-
-def _origin(url: str) -> tuple[str, str | None, int | None]:
-    try:
-        parts = split_url(url)
-        return parts.scheme.lower(), parts.hostname, parts.port
-    except ValueError:
-        return "", None, None
-
-
-def _url_problem(url: str, https_only: bool) -> tuple[FetchError, str] | None:
-    try:
-        parts = split_url(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as exc:
-        return FetchError.BAD_URL, str(exc)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        return FetchError.BAD_URL, f"not an http(s) URL: {without_credentials(url)[:200]}"
-    if https_only and parts.scheme != "https":
-        return FetchError.NOT_HTTPS, f"plain http:// is not allowed here: {without_credentials(url)[:200]}"
-    if "@" in parts.netloc:  # any userinfo, even empty: credentials are never sent
-        return FetchError.BAD_URL, "URL carries credentials"
-    return None
-
-
-def _fail(
-    url: str, method: str, hops: list[Hop], problem: tuple[FetchError, str], at: str, started: float
-) -> Fetch:
-    error, detail = problem
-    # A URL that failed may carry user:password@ (a redirect's Location, say): never record it.
-    return Fetch(
-        url=without_credentials(url),
-        method=method,
-        error=error,
-        detail=without_credentials(detail),
-        final_url=without_credentials(at),
-        hops=tuple(hops),
-        elapsed_ms=_ms(started),
-    )
-
-
-def _short(exc: object) -> str:
-    text = str(exc) or type(exc).__name__
-    return visible(text[:300])
-
-
-def _ms(started: float) -> float:
-    return round((time.monotonic() - started) * 1000, 1)

@@ -131,6 +131,9 @@ class HostGates:
         self._gates: dict[HostKey, _Gate] = {}
         self._silent: dict[HostKey, tuple[float, str]] = {}
         self._silent_ttl = silent_ttl
+        # When the request now at a host began without a connection yet (one request per host at
+        # a time, so one entry per host; removed when it connects or gives up).
+        self._connecting: dict[HostKey, float] = {}
 
     @asynccontextmanager
     async def hold(self, key: HostKey) -> AsyncIterator[None]:
@@ -156,6 +159,23 @@ class HostGates:
             del self._silent[key]
             return None
         return entry[1]
+
+    def connecting(self, key: HostKey) -> None:
+        """A request to the host starts; it may reuse a connection (then :meth:`connected` follows
+        at once) or have to make one."""
+        self._connecting.setdefault(key, time.monotonic())
+
+    def connected(self, key: HostKey) -> None:
+        """The request has its connection, or gave up."""
+        self._connecting.pop(key, None)
+
+    def stalled(self, key: HostKey, after: float) -> bool:
+        """Known to be down, or a request has waited ``after`` seconds for a connection to it: a
+        host that answers gives a connection within a round trip or two, even under load."""
+        if self.silent(key) is not None:
+            return True
+        began = self._connecting.get(key)
+        return began is not None and time.monotonic() - began >= after
 
     def mark_silent(self, key: HostKey, detail: str) -> None:
         now = time.monotonic()

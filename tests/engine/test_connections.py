@@ -168,3 +168,31 @@ def test_slots_serve_earlier_work_first_and_park_what_waits() -> None:
 
     asyncio.run(go())
     assert order == [1, 2, 3]
+
+
+def test_stalled_means_no_connection_not_a_slow_answer(
+    fake_web: Factory, test_ca: tuple[trustme.CA, Path], silent_port: int
+) -> None:
+    """A host whose connection has been tried for a while is stalled; a host that connected and is
+    slow to answer is not, however long it takes; neither is a host nobody is asking."""
+    web = fake_web(expand({"slow.test": {"/hang": {"behaviour": "hang"}}}))
+    dead = ConnectTo.parse(f"down.test:443:127.0.0.1:{silent_port}")
+
+    async def go() -> tuple[bool, bool, bool, bool]:
+        async with HttpClient(_options(web, test_ca[1], dead, timeout=3)) as http:
+            asks = [
+                asyncio.ensure_future(http.fetch(f"https://{h}/hang")) for h in ("down.test", "slow.test")
+            ]
+            await asyncio.sleep(0.1)  # both requests are under way
+            early = http.stalled("https://down.test/", 0.5)
+            deadline = time.monotonic() + 2.5
+            # A condition with a deadline: stalled() turns true by itself once 0.5 s have passed.
+            while not http.stalled("https://down.test/", 0.5) and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            later = http.stalled("https://down.test/", 0.5), http.stalled("https://slow.test/", 0.5)
+            idle = http.stalled("https://idle.test/", 0.0)
+            for ask in asks:
+                ask.cancel()
+            return early, *later, idle
+
+    assert asyncio.run(go()) == (False, True, False, False)
