@@ -33,7 +33,10 @@ def json_text(data: object) -> str:
     an integer past 64 bits, a key that is not a string), and then the standard encoder writes
     the same value, with surrogates made visible."""
     try:
-        return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()
+        # Dataclasses and datetimes are passed through to the fallback, which refuses them as the
+        # standard encoder always did: the output is the same value either way.
+        options = orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+        return orjson.dumps(data, option=options).decode()
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return visible(json.dumps(data, indent=2, ensure_ascii=False))
 

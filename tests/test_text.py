@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -25,3 +26,15 @@ def test_json_text_reads_back_as_the_standard_encoder_writes(data: Any) -> None:
     expected = json.loads(json.dumps(data, ensure_ascii=False).replace("\ud800", "\ufffd"))
     assert json.loads(text) == expected
     assert text.startswith("{\n  ") and text.endswith("\n}")  # indented, as before
+
+
+def test_json_text_refuses_what_the_standard_encoder_refuses() -> None:
+    """A dataclass is not JSON for the standard encoder, so it is not for json_text either (orjson
+    alone would write it): output never depends on which encoder wrote it."""
+
+    @dataclass
+    class Point:
+        x: int
+
+    with pytest.raises(TypeError):
+        json_text({"p": Point(1)})

@@ -77,6 +77,9 @@ async def check_federation(http: HttpClient, dns: Dns, server: ServerName) -> Fe
         if early is not None and guess is not None and _same_request(target, guess):
             fetch = await early
         else:
+            if early is not None:  # not the request wanted: it must not hold the host's turn
+                early.cancel()
+                await asyncio.gather(early, return_exceptions=True)
             fetch = await _ask(http, target, token)
     finally:
         for task in (resolving, early):
@@ -113,4 +116,5 @@ def _scrub(fetch: Fetch, token: str) -> Fetch:
         url=fetch.url.replace(token, hidden),
         final_url=(fetch.final_url or "").replace(token, hidden) or None,
         detail=fetch.detail.replace(token, hidden),
+        hops=tuple(replace(hop, url=hop.url.replace(token, hidden)) for hop in fetch.hops),
     )

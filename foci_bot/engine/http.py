@@ -362,7 +362,9 @@ async def _read(resp: aiohttp.ClientResponse, cap: int) -> tuple[dict[str, str],
     declared = resp.content_length
     if declared is not None and declared > cap:
         raise _TooLarge(f"body of {declared} bytes, over the {cap}-byte limit")
-    if declared is not None:  # the parser stops at Content-Length: one read, already bounded
+    if declared is not None and resp.headers.get("content-encoding", "identity").lower() == "identity":
+        # Not compressed, and the parser stops at Content-Length: one read, already bounded. A
+        # compressed body is counted as it is decompressed, below (50 KB of gzip can be 50 MB).
         return kept, await resp.read()
     body = bytearray()
     async for chunk in resp.content.iter_chunked(16384):

@@ -183,7 +183,7 @@ def _convert(text: str) -> str:
         converter.reset()
 
 
-_to_html_cached = functools.lru_cache(maxsize=64)(_convert)
+_to_html_cached = functools.lru_cache(maxsize=16)(_convert)
 
 
 def to_inline_html(text: str) -> str:

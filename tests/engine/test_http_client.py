@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,33 @@ def test_without_an_extra_ca_certificates_are_still_verified(
 
     assert asyncio.run(go(None)) == [(FetchError.TLS, None)] * 2
     assert asyncio.run(go(str(test_ca[1]))) == [(None, 200)] * 2
+
+
+def test_a_compressed_body_is_capped_as_it_is_decompressed(
+    fake_web: Factory, test_ca: tuple[trustme.CA, Path]
+) -> None:
+    """Content-Length counts compressed bytes: 200 KB of gzip declared as about 200 bytes is still
+    refused at the 64 KiB cap, while a small compressed body arrives decompressed."""
+
+    def gzipped(size: int) -> Any:
+        async def handler(_request: web.Request) -> web.Response:
+            body = gzip.compress(b" " * size)
+            return web.Response(
+                body=body, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
+            )
+
+        return handler
+
+    web_ = fake_web({"gz.test": {"/big": gzipped(200_000), "/small": gzipped(1_000)}})
+    rules = (ConnectTo.parse(f"gz.test:443:127.0.0.1:{web_.port}"),)
+
+    async def go() -> list[tuple[FetchError | None, int]]:
+        options = HttpOptions(connect_to=rules, cacert=str(test_ca[1]), timeout=3, allow_private=True)
+        async with HttpClient(options) as http:
+            out = []
+            for path in ("/big", "/small"):
+                fetch = await http.fetch(f"https://gz.test{path}", body_cap=64 * 1024)
+                out.append((fetch.error, len(fetch.body or b"")))
+            return out
+
+    assert asyncio.run(go()) == [(FetchError.TOO_LARGE, 0), (None, 1_000)]
