@@ -249,41 +249,31 @@ class HttpClient:
                     elapsed_ms=fetchparts.ms(started),
                     origin=origin,
                 )
-        except SilentHost as exc:
-            return fetchparts.fail(url, method, hops, (FetchError.TIMEOUT, str(exc)), current, started)
-        except _TooLarge as exc:
-            return fetchparts.fail(url, method, hops, (FetchError.TOO_LARGE, str(exc)), current, started)
-        except TimeoutError:
-            detail = f"no complete answer within {self.options.timeout:g} s"
-            return fetchparts.fail(url, method, hops, (FetchError.TIMEOUT, detail), current, started)
-        except aiohttp.ClientConnectorCertificateError as exc:
-            return fetchparts.fail(
-                url, method, hops, (FetchError.TLS, fetchparts.short(exc.certificate_error)), current, started
-            )
-        except aiohttp.ClientSSLError as exc:
-            return fetchparts.fail(
-                url, method, hops, (FetchError.TLS, fetchparts.short(exc)), current, started
-            )
-        except aiohttp.ClientConnectorDNSError as exc:
+        except (SilentHost, _TooLarge, TimeoutError, aiohttp.ClientError, ValueError, UnicodeError) as exc:
+            return fetchparts.fail(url, method, hops, self._problem(exc), current, started)
+
+    def _problem(self, exc: BaseException) -> tuple[FetchError, str]:
+        """What a request's exception means, most specific class first (aiohttp's certificate error
+        is also an SSL error and a connector error; InvalidURL is also a ValueError)."""
+        if isinstance(exc, SilentHost):
+            return FetchError.TIMEOUT, str(exc)
+        if isinstance(exc, _TooLarge):
+            return FetchError.TOO_LARGE, str(exc)
+        if isinstance(exc, TimeoutError):
+            return FetchError.TIMEOUT, f"no complete answer within {self.options.timeout:g} s"
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+            return FetchError.TLS, fetchparts.short(exc.certificate_error)
+        if isinstance(exc, aiohttp.ClientSSLError):
+            return FetchError.TLS, fetchparts.short(exc)
+        if isinstance(exc, aiohttp.ClientConnectorDNSError):
             if isinstance(exc.os_error, BlockedAddress):
-                return fetchparts.fail(
-                    url, method, hops, (FetchError.BLOCKED, str(exc.os_error)), current, started
-                )
-            return fetchparts.fail(
-                url, method, hops, (FetchError.DNS, fetchparts.short(exc.os_error)), current, started
-            )
-        except aiohttp.ClientConnectorError as exc:
-            return fetchparts.fail(
-                url, method, hops, (FetchError.CONNECT, fetchparts.short(exc.os_error)), current, started
-            )
-        except aiohttp.InvalidURL as exc:
-            return fetchparts.fail(
-                url, method, hops, (FetchError.BAD_URL, fetchparts.short(exc)), current, started
-            )
-        except (aiohttp.ClientError, ValueError, UnicodeError) as exc:
-            return fetchparts.fail(
-                url, method, hops, (FetchError.PROTOCOL, fetchparts.short(exc)), current, started
-            )
+                return FetchError.BLOCKED, str(exc.os_error)
+            return FetchError.DNS, fetchparts.short(exc.os_error)
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return FetchError.CONNECT, fetchparts.short(exc.os_error)
+        if isinstance(exc, aiohttp.InvalidURL):
+            return FetchError.BAD_URL, fetchparts.short(exc)
+        return FetchError.PROTOCOL, fetchparts.short(exc)
 
     async def _one(
         self,
